@@ -1,0 +1,279 @@
+"""Weights files: one self-describing safetensors file per trained model, and where to find it.
+
+A weights file holds the model's tensors plus JSON metadata (safetensors metadata is str -> str):
+
+* ``dlsr.format``      "1", the version of this layout; anything else is refused.
+* ``dlsr.arch``        registry name in `dlsr.models.MODELS`.
+* ``dlsr.config``      the architecture's config dataclass as JSON; the model is rebuilt from it.
+* ``dlsr.grid``        resolution, bound, sign convention, units and frame of the predicted SDF grid.
+* ``dlsr.preprocess``  the `dlsr.data.PreprocessConfig` the model was trained with.
+* ``dlsr.provenance``  free-form JSON: version, date, commit, data recipe, training command, metrics, licence.
+
+Loading never executes code (safetensors holds no pickle) and is strict: every tensor must match the rebuilt
+model. The metadata can be read without torch, so `dlsr info` is cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dlsr.config import config_from_dict, config_to_dict
+from dlsr.errors import DlsrError, WeightsError
+from dlsr.files import atomic_write
+from dlsr.sdf import SIGN_CONVENTION, Grid
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from dlsr.data import PreprocessConfig
+
+WEIGHTS_FORMAT = "1"
+DEFAULT_WEIGHTS_FILE = "dlsr-dls-32.safetensors"
+WEIGHTS_ENV = "DLSR_WEIGHTS"
+FRAME = "canonical object frame, y up, bounding box centred with longest side 1"
+
+_MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit; a larger header means a corrupt or hostile file
+
+
+@dataclass(frozen=True)
+class WeightsInfo:
+    """Everything a weights file says about its model, read from the header alone."""
+
+    path: Path
+    arch: str  # registry name in dlsr.models.MODELS
+    config: Any  # the architecture's frozen config dataclass
+    grid: Grid  # where the predicted SDF samples lie
+    preprocess: PreprocessConfig  # how input images must be prepared
+    provenance: dict[str, Any] = field(default_factory=dict)  # data, training, metrics, licence
+    parameters: int = 0  # number of scalar values stored
+
+    def sha256(self) -> str:
+        """SHA-256 of the whole file, hex."""
+        return sha256_file(self.path)
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_weights(
+    model: nn.Module,
+    path: str | os.PathLike[str],
+    *,
+    grid: Grid,
+    preprocess: PreprocessConfig,
+    provenance: dict[str, Any] | None = None,
+    overwrite: bool = True,
+) -> Path:
+    """Write `model`'s tensors and its self-description to a safetensors file, atomically.
+
+    Args:
+        model: a model built by `dlsr.models.build_model` (a `torch.compile` or DDP wrapper is unwrapped).
+        path: destination `.safetensors` file.
+        grid: the grid the model's output lives on; its resolution must equal the model's.
+        preprocess: the image preprocessing the model was trained with.
+        provenance: JSON-able facts about how the weights were made (data, command, metrics, licence).
+        overwrite: replace an existing file.
+    """
+    from safetensors.torch import save
+
+    module = getattr(model, "module", model)  # DistributedDataParallel
+    module = getattr(module, "_orig_mod", module)  # torch.compile
+    arch, config = module.arch, module.config
+    if grid.resolution != config.resolution:
+        raise WeightsError(f"grid resolution {grid.resolution} differs from the model's {config.resolution}")
+    tensors = {name: tensor.detach().to("cpu").contiguous().clone() for name, tensor in module.state_dict().items()}
+    metadata = {
+        "dlsr.format": WEIGHTS_FORMAT,
+        "dlsr.arch": arch,
+        "dlsr.config": json.dumps(config_to_dict(config)),
+        "dlsr.grid": json.dumps(_grid_to_dict(grid)),
+        "dlsr.preprocess": json.dumps(config_to_dict(preprocess)),
+        "dlsr.provenance": json.dumps(provenance or {}),
+    }
+    return atomic_write(path, save(tensors, metadata=metadata), overwrite=overwrite)
+
+
+def read_weights_info(path: str | os.PathLike[str]) -> WeightsInfo:
+    """Parse and validate a weights file's header without loading tensors (and without torch).
+
+    Raises:
+        WeightsError: the file is missing, not a safetensors file, truncated, of another format version, or its
+            metadata is missing or invalid.
+    """
+    from dlsr.data import PreprocessConfig
+    from dlsr.models import make_config
+
+    file = Path(path)
+    header = _read_header(file)
+    metadata = header.get("__metadata__") or {}
+    if "dlsr.format" not in metadata:
+        raise WeightsError(f"{file}: a safetensors file but not dlsr weights (no dlsr.format metadata)")
+    found = metadata["dlsr.format"]
+    if found != WEIGHTS_FORMAT:
+        raise WeightsError(
+            f"{file}: weights format {found!r} is not supported (this dlsr reads format {WEIGHTS_FORMAT!r}); "
+            "use the dlsr version that wrote it, or re-export the weights"
+        )
+    try:
+        arch = metadata["dlsr.arch"]
+        config = make_config(arch, _json_field(metadata, "dlsr.config"))
+        grid = _grid_from_dict(_json_field(metadata, "dlsr.grid"))
+        preprocess = config_from_dict(PreprocessConfig, _json_field(metadata, "dlsr.preprocess"))
+        provenance = _json_field(metadata, "dlsr.provenance")
+    except KeyError as exc:
+        raise WeightsError(f"{file}: metadata lacks {exc}; the file is incomplete, re-export it") from exc
+    except DlsrError as exc:
+        raise WeightsError(f"{file}: invalid metadata: {exc}") from exc
+    if grid.resolution != config.resolution:
+        raise WeightsError(f"{file}: grid resolution {grid.resolution} differs from the model's {config.resolution}")
+    parameters = 0
+    for name, entry in header.items():
+        if name != "__metadata__":
+            count = 1
+            for size in entry.get("shape", []):
+                count *= int(size)
+            parameters += count
+    return WeightsInfo(file, arch, config, grid, preprocess, provenance, parameters)
+
+
+def load_weights(path: str | os.PathLike[str], device: str = "cpu") -> tuple[nn.Module, WeightsInfo]:
+    """Rebuild the model a weights file describes and load its tensors strictly, in eval mode.
+
+    Raises:
+        WeightsError: see `read_weights_info`; also when the tensors do not match the described model.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from dlsr.models import build_model
+
+    info = read_weights_info(path)
+    try:
+        tensors = load_file(str(info.path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise WeightsError(f"{info.path}: cannot read tensors ({exc}); the file is corrupt, re-download or re-export it") from exc
+    model = build_model(info.arch, info.config)
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        detail = " ".join(line.strip() for line in first[:3])
+        raise WeightsError(
+            f"{info.path}: tensors do not match the {info.arch} model its metadata describes ({detail[:300]}); "
+            "the file is corrupt or was edited, re-export it"
+        ) from exc
+    model.to(device)
+    model.eval()
+    return model, info
+
+
+def default_search_dirs() -> list[Path]:
+    """Where the default weights are looked for: the installed package's copy, then the checkout's `weights/`."""
+    package = Path(__file__).resolve().parent
+    return [package / "_weights", package.parent / "weights"]
+
+
+def find_weights(
+    explicit: str | os.PathLike[str] | None = None,
+    *,
+    environ: dict[str, str] | None = None,
+    search_dirs: list[Path] | None = None,
+) -> Path:
+    """The weights file to use: `explicit` (--weights), else $DLSR_WEIGHTS, else the default file shipped in
+    the installed package (`dlsr/_weights/`), else in the repository's `weights/` folder.
+
+    Raises:
+        WeightsError: the named file does not exist, or no default weights are installed.
+    """
+    env = os.environ if environ is None else environ
+    for origin, value in (("--weights", explicit), (WEIGHTS_ENV, env.get(WEIGHTS_ENV) or None)):
+        if value is not None:
+            file = Path(value).expanduser()
+            if not file.is_file():
+                what = "is a folder" if file.is_dir() else "does not exist"
+                raise WeightsError(f"{file}: weights file given by {origin} {what}; give the path of a .safetensors file")
+            return file
+    folders = default_search_dirs() if search_dirs is None else search_dirs
+    for folder in folders:
+        candidate = folder / DEFAULT_WEIGHTS_FILE
+        if candidate.is_file():
+            return candidate
+    looked = ", ".join(str(folder) for folder in folders)
+    raise WeightsError(
+        f"no trained weights found: this copy of dlsr ships no {DEFAULT_WEIGHTS_FILE} (looked in {looked}); "
+        f"pass --weights FILE.safetensors or set {WEIGHTS_ENV}=FILE.safetensors to use weights you have"
+    )
+
+
+def _read_header(file: Path) -> dict[str, Any]:
+    if not file.exists():
+        raise WeightsError(f"{file}: weights file does not exist; check the path")
+    if file.is_dir():
+        raise WeightsError(f"{file}: is a folder; give the path of a .safetensors weights file")
+    size = file.stat().st_size
+    try:
+        with open(file, "rb") as stream:
+            prefix = stream.read(8)
+            if len(prefix) < 8:
+                raise WeightsError(f"{file}: too short to be a safetensors weights file ({size} bytes); re-export it")
+            (length,) = struct.unpack("<Q", prefix)
+            if length > _MAX_HEADER_BYTES or 8 + length > size:
+                raise WeightsError(f"{file}: not a safetensors weights file, or truncated; re-download or re-export it")
+            raw = stream.read(length)
+    except OSError as exc:
+        raise WeightsError(f"{file}: cannot read ({exc.strerror}); check permissions") from exc
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WeightsError(f"{file}: not a safetensors weights file (unreadable header); re-export it") from exc
+    if not isinstance(header, dict):
+        raise WeightsError(f"{file}: not a safetensors weights file (header is not a table); re-export it")
+    end = 0
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if not (isinstance(offsets, list) and len(offsets) == 2):
+            raise WeightsError(f"{file}: tensor {name!r} has no valid data offsets; the file is corrupt")
+        end = max(end, int(offsets[1]))
+    if 8 + length + end > size:
+        raise WeightsError(
+            f"{file}: truncated ({size} bytes, the header promises {8 + length + end}); re-download or re-export it"
+        )
+    return header
+
+
+def _json_field(metadata: dict[str, str], key: str) -> Any:
+    try:
+        return json.loads(metadata[key])
+    except json.JSONDecodeError as exc:
+        raise WeightsError(f"metadata {key} is not valid JSON ({exc})") from exc
+
+
+def _grid_to_dict(grid: Grid) -> dict[str, Any]:
+    return {
+        "resolution": grid.resolution,
+        "bound": grid.bound,
+        "sign": SIGN_CONVENTION,
+        "units": "world",
+        "frame": FRAME,
+    }
+
+
+def _grid_from_dict(values: dict[str, Any]) -> Grid:
+    sign = values.get("sign")
+    if sign != SIGN_CONVENTION:
+        raise WeightsError(f"grid sign convention {sign!r} is not {SIGN_CONVENTION!r}")
+    return Grid(resolution=int(values["resolution"]), bound=float(values["bound"]))

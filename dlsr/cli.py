@@ -1,0 +1,389 @@
+"""The `dlsr` command: a thin Typer layer over the library.
+
+Each command parses options, calls library functions and renders their results. Results (written paths, JSON
+lines, meshes) go to stdout; messages and errors go to stderr. A `DlsrError` becomes one line `error: ...` and
+exit code 1; usage errors exit 2; anything else is a bug and keeps its traceback. `DLSR_DEBUG=1` shows the
+traceback of every error. Heavy libraries (torch, trimesh, scikit-image) are imported inside command bodies so
+that `dlsr --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from dlsr import __version__
+from dlsr.errors import DlsrError
+
+DEBUG_ENV = "DLSR_DEBUG"
+MESH_FORMATS = ("obj", "ply", "off", "stl", "glb")  # pinned to dlsr.mesh.MESH_FORMATS by tests/test_cli.py
+DEFAULT_MESH_RESOLUTION = 64  # pinned to dlsr.pipeline.DEFAULT_MESH_RESOLUTION by tests/test_cli.py
+STDIO = "-"
+
+app = typer.Typer(
+    name="dlsr",
+    help="Single-image 3D reconstruction with Deep Level Sets: photo -> signed distance grid -> mesh.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    _stderr_console().print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def _usage_error(message: str) -> typer.Exit:
+    return _fail(message, code=2)
+
+
+def handle_errors(command: F) -> F:
+    """Turn `DlsrError` into one line on stderr and exit 1 (the traceback too under DLSR_DEBUG=1)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except DlsrError as exc:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            raise _fail(_escape(str(exc))) from None
+        except KeyboardInterrupt:
+            raise _fail("interrupted", code=130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"dlsr {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Single-image 3D reconstruction with Deep Level Sets: photo -> signed distance grid -> mesh."""
+
+
+# --------------------------------------------------------------------------------------------- reconstruct
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One input image and where its mesh goes (`destination` None means stdout)."""
+
+    source: str  # a path, or "-" for stdin
+    name: str  # how messages call it
+    destination: Path | None
+    format: str
+
+
+def _expand_inputs(patterns: list[str]) -> tuple[list[str], list[str]]:
+    """Expand quoted glob patterns ourselves (shells leave them alone when quoted); keep '-' and plain paths.
+
+    Returns the inputs in order, and the patterns that matched nothing.
+    """
+    inputs: list[str] = []
+    unmatched: list[str] = []
+    for pattern in patterns:
+        if pattern == STDIO or os.path.exists(pattern) or not glob.has_magic(pattern):
+            inputs.append(pattern)
+            continue
+        matches = sorted(path for path in glob.glob(os.path.expanduser(pattern), recursive=True) if os.path.isfile(path))
+        if matches:
+            inputs.extend(matches)
+        else:
+            unmatched.append(pattern)
+    return inputs, unmatched
+
+
+def _plan_jobs(inputs: list[str], output: str | None, format: str | None) -> list[_Job]:
+    """Decide where each input's mesh goes. Raises typer.Exit(2) on contradictory options."""
+    from dlsr.mesh import resolve_format
+
+    if inputs.count(STDIO) > 1:
+        raise _usage_error("'-' (stdin) may appear only once among the inputs")
+    if output == STDIO or (output is None and inputs == [STDIO]):
+        if len(inputs) != 1:
+            raise _usage_error("-o - writes one mesh to stdout: give exactly one input")
+        name = "<stdin>" if inputs[0] == STDIO else inputs[0]
+        return [_Job(inputs[0], name, None, resolve_format(None, format or "obj"))]
+
+    folder: Path | None
+    target = Path(output) if output is not None else Path(".")
+    suffix = target.suffix.lower().lstrip(".")
+    names_a_file = output is not None and not target.is_dir() and not output.endswith(("/", os.sep)) and suffix != ""
+    if names_a_file:
+        if suffix not in MESH_FORMATS:
+            raise _usage_error(
+                f"{output}: unknown mesh format '.{suffix}'; use one of .{', .'.join(MESH_FORMATS)} "
+                "(or an existing folder)"
+            )
+        if len(inputs) != 1:
+            raise _usage_error(f"-o {output} names one file but {len(inputs)} inputs were given; give a folder")
+        if format is not None and resolve_format(None, format) != suffix:
+            raise _usage_error(f"--format {format} contradicts the extension of -o {output}")
+        name = "<stdin>" if inputs[0] == STDIO else inputs[0]
+        return [_Job(inputs[0], name, target, suffix)]
+
+    folder = target
+    fmt = resolve_format(None, format or "obj")
+    jobs: list[_Job] = []
+    seen: dict[Path, str] = {}
+    for source in inputs:
+        stem = "stdin" if source == STDIO else Path(source).stem
+        destination = folder / f"{stem}.{fmt}"
+        name = "<stdin>" if source == STDIO else source
+        if destination in seen:
+            raise _usage_error(
+                f"{source} and {seen[destination]} would both write {destination}; rename one or run them separately"
+            )
+        seen[destination] = source
+        jobs.append(_Job(source, name, destination, fmt))
+    return jobs
+
+
+def _side_path(destination: Path, suffix: str) -> Path:
+    """chair.obj -> chair.sdf.npz / chair.input.png, next to the mesh."""
+    return destination.with_name(destination.stem + suffix)
+
+
+@app.command()
+@handle_errors
+def reconstruct(
+    inputs: Annotated[
+        list[str], typer.Argument(help="Image files, quoted glob patterns ('photos/*.png'), or - for stdin.")
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output", "-o", help="Mesh file (one input), existing folder (one mesh per input), or - for stdout."
+        ),
+    ] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", "-f", help=f"Mesh format: {', '.join(MESH_FORMATS)} [default: obj].")
+    ] = None,
+    resolution: Annotated[
+        int, typer.Option(min=2, max=512, help="Marching-cubes resolution: the SDF is resampled (tricubic) to R^3.")
+    ] = DEFAULT_MESH_RESOLUTION,
+    level: Annotated[float, typer.Option(help="Iso-level of the surface, world units (0 = the zero level set).")] = 0.0,
+    device: Annotated[str, typer.Option(help="auto (CUDA when available, else CPU), cpu, cuda or mps.")] = "auto",
+    weights: Annotated[
+        Path | None, typer.Option(help="Weights file (.safetensors) [default: $DLSR_WEIGHTS, then the shipped one].")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Images per forward pass.")] = 16,
+    save_sdf: Annotated[bool, typer.Option(help="Also write NAME.sdf.npz: the SDF grid and its world bounds.")] = False,
+    save_input: Annotated[
+        bool, typer.Option(help="Also write NAME.input.png: the preprocessed image the network saw.")
+    ] = False,
+    json_lines: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per input on stdout instead of paths.")
+    ] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing output files.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on stderr but errors.")] = False,
+) -> None:
+    """Reconstruct a mesh from each input image (PNG, JPEG, WebP, BMP, TIFF)."""
+    inputs, unmatched = _expand_inputs(inputs)
+    if not inputs and unmatched:
+        raise _fail(f"no files match {', '.join(unmatched)}; check the pattern")
+    jobs = _plan_jobs(inputs, output, format)
+    to_stdout = jobs[0].destination is None
+    if to_stdout and (save_sdf or save_input):
+        raise _usage_error("--save-sdf and --save-input need -o to be a file or folder, not stdout")
+    if to_stdout and json_lines:
+        raise _usage_error("--json prints on stdout, which -o - already uses for the mesh")
+
+    from dlsr.pipeline import load_model
+
+    console = _stderr_console()
+    failures = len(unmatched)
+    for pattern in unmatched:
+        console.print(f"[bold red]error:[/] {_escape(pattern)}: no files match this pattern")
+    model = load_model(weights, device)
+    started = time.perf_counter()
+    done = 0
+    for first in range(0, len(jobs), batch_size):
+        batch = jobs[first : first + batch_size]
+        for job, outcome in zip(batch, _reconstruct_batch(batch, model, resolution, level, save_sdf, save_input, overwrite)):
+            if isinstance(outcome, DlsrError):
+                failures += 1
+                console.print(f"[bold red]error:[/] {_escape(str(outcome))}")
+                if json_lines:
+                    _emit_json({"input": job.name, "output": None, "error": str(outcome)})
+                continue
+            done += 1
+            if json_lines:
+                _emit_json(outcome)
+            elif not to_stdout:
+                sys.stdout.write(f"{outcome['output']}\n")
+                sys.stdout.flush()
+    if not quiet:
+        elapsed = time.perf_counter() - started
+        console.print(f"reconstructed {done} of {len(jobs) + len(unmatched)} input(s) in {elapsed:.2f} s")
+    if failures:
+        raise typer.Exit(1)
+
+
+def _reconstruct_batch(
+    jobs: list[_Job],
+    model: Any,
+    resolution: int,
+    level: float,
+    save_sdf: bool,
+    save_input: bool,
+    overwrite: bool,
+) -> list[dict[str, Any] | DlsrError]:
+    """Run one batch of jobs; each entry is the job's result record or the error that stopped it."""
+    from dlsr.data import load_image
+    from dlsr.files import check_writable
+    from dlsr.pipeline import predict_sdf
+
+    outcomes: list[dict[str, Any] | DlsrError | None] = [None] * len(jobs)
+    prepared = []
+    for slot, job in enumerate(jobs):
+        started = time.perf_counter()
+        try:
+            if job.destination is not None:
+                check_writable(job.destination, overwrite=overwrite)
+                for wanted, suffix in ((save_sdf, ".sdf.npz"), (save_input, ".input.png")):
+                    if wanted:
+                        check_writable(_side_path(job.destination, suffix), overwrite=overwrite)
+            source: str | bytes = sys.stdin.buffer.read() if job.source == STDIO else job.source
+            image = load_image(source, model.info.preprocess, name=job.name)
+        except DlsrError as exc:
+            outcomes[slot] = exc
+            continue
+        prepared.append((slot, job, image, time.perf_counter() - started))
+    started = time.perf_counter()
+    sdfs = predict_sdf(model, [image.pixels for _, _, image, _ in prepared])
+    network_share = (time.perf_counter() - started) / max(len(prepared), 1)
+    for (slot, job, image, load_seconds), sdf in zip(prepared, sdfs):
+        started = time.perf_counter()
+        try:
+            record = _finish_job(job, image, sdf, model, resolution, level, save_sdf, save_input, overwrite)
+        except DlsrError as exc:
+            outcomes[slot] = exc
+            continue
+        record["seconds"] = round(load_seconds + network_share + time.perf_counter() - started, 4)
+        outcomes[slot] = record
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _finish_job(
+    job: _Job,
+    image: Any,
+    sdf: Any,
+    model: Any,
+    resolution: int,
+    level: float,
+    save_sdf: bool,
+    save_input: bool,
+    overwrite: bool,
+) -> dict[str, Any]:
+    """Mesh one predicted SDF and write the mesh (and side outputs); returns the result record."""
+    from dlsr.errors import EmptySurfaceError
+    from dlsr.files import atomic_write
+    from dlsr.mesh import mesh_bytes, save_mesh
+    from dlsr.pipeline import mesh_sdf, sdf_archive
+
+    try:
+        mesh, _ = mesh_sdf(sdf, model.info.grid, resolution, level)
+    except EmptySurfaceError as exc:
+        raise EmptySurfaceError(f"{job.name}: {exc}") from exc
+    if job.destination is None:
+        data = mesh_bytes(mesh, job.format)
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        written = STDIO
+    else:
+        save_mesh(mesh, job.destination, job.format, overwrite=overwrite)
+        written = str(job.destination)
+        if save_sdf:
+            import numpy as np
+
+            arrays = sdf_archive(sdf, model.info.grid, level)
+            atomic_write(
+                _side_path(job.destination, ".sdf.npz"),
+                lambda stream: np.savez_compressed(stream, **arrays),
+                overwrite=overwrite,
+            )
+        if save_input:
+            from dlsr.data import png_bytes
+
+            atomic_write(_side_path(job.destination, ".input.png"), png_bytes(image.pixels), overwrite=overwrite)
+    return {
+        "input": job.name,
+        "output": written,
+        "vertices": len(mesh.vertices),
+        "faces": len(mesh.faces),
+        "watertight": bool(mesh.is_watertight),
+    }
+
+
+def _emit_json(record: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(record) + "\n")
+    sys.stdout.flush()
+
+
+# --------------------------------------------------------------------------------------------- info
+
+
+@app.command()
+@handle_errors
+def info(
+    weights: Annotated[
+        Path | None, typer.Option(help="Weights file to describe [default: $DLSR_WEIGHTS, then the shipped one].")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the card as one JSON object.")] = False,
+) -> None:
+    """Show the model card of the weights, the device that would be used, and versions."""
+    from dlsr.about import system_card
+
+    card = system_card(weights)
+    if json_output:
+        _emit_json(card)
+    else:
+        from rich.console import Console
+
+        from dlsr.about import card_lines
+
+        out = Console(highlight=False, soft_wrap=True)
+        for line in card_lines(card):
+            out.print(line, markup=False)
+    if weights is not None and card["weights"].get("error"):
+        raise _fail(_escape(card["weights"]["error"]))
+
+
+def main() -> None:
+    """Entry point of the `dlsr` script and `python -m dlsr`."""
+    app()

@@ -1,0 +1,31 @@
+"""Domain errors: every failure a user can cause, with a message that says what to do.
+
+The CLI turns any `DlsrError` into one line on stderr and exit code 1; anything else is a bug and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+
+class DlsrError(Exception):
+    """Base class of the errors a user can cause and fix (bad file, bad option, bad weights)."""
+
+
+class ConfigError(DlsrError):
+    """An option or config value is unknown or out of range."""
+
+
+class WeightsError(DlsrError):
+    """A weights file is missing, corrupt, of an unknown format or does not match its model."""
+
+
+class InputImageError(DlsrError):
+    """An input image is missing, unreadable, empty or unusable."""
+
+
+class EmptySurfaceError(DlsrError):
+    """The signed distance field never crosses the requested level, so there is no surface to mesh."""
+
+
+class OutputError(DlsrError):
+    """An output cannot be written (missing or unwritable folder, existing file, unknown format, full disk)."""
