@@ -1,0 +1,530 @@
+"""Image input: reading any image file and turning it into the network's input.
+
+This module owns the one preprocessing path shared by users' photos and training renders, so both look alike to
+the network: find the object (from the alpha channel, or by flood-filling a plain background from the border),
+composite it on `PreprocessConfig.background`, crop a square around it with a fixed margin and resize to
+`image_size`. Coordinates are PIL's: `(x, y)` = (column, row), boxes are `(left, top, right, bottom)` with
+`right`/`bottom` exclusive, in pixels of the source image after its EXIF orientation is applied.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import os
+import stat
+import struct
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO, Literal, cast
+
+import numpy as np
+from PIL import Image, ImageOps
+from scipy import ndimage
+
+from dlsr.errors import ConfigError, InputImageError
+
+if TYPE_CHECKING:
+    import torch
+
+logger = logging.getLogger(__name__)
+
+# Decompression-bomb guard: images above 8192 x 8192 pixels are refused before their pixels are decoded. This is
+# below Pillow's own warning threshold (about 89 megapixels), so Pillow's global limit is never touched.
+MAX_IMAGE_PIXELS: int = 8192 * 8192
+
+Foreground = Literal["alpha", "background", "whole-image"]
+
+_MAX_COLOUR_DISTANCE = math.sqrt(3) * 255  # Euclidean distance between black and white in RGB
+_ALPHA_THRESHOLD = 128  # a pixel at least half opaque belongs to the object
+_PLAIN_BORDER_FRACTION = 0.5  # below this share of border pixels near the background colour, the photo is cluttered
+_FULL_OBJECT_FRACTION = 0.95  # an "object" covering more of the image than this means no background was found
+_FLAT_SPREAD = 4  # an image whose channels each vary by at most this many levels is one flat colour
+_SPECK_FRACTION = 0.005  # object parts smaller than this share of the largest part are noise (JPEG specks)
+_WORK_SIDE = 512  # larger images are box-reduced to about this size to find the object
+_RESAMPLING_GAP = 3.0  # Pillow's reducing_gap: box-reduce first, then Lanczos; 3 is visually exact
+
+# Modes Pillow converts to 8-bit RGB or RGBA itself; the greyscale integer and float modes are scaled here.
+_TO_RGB = frozenset({"1", "L", "P", "RGB", "CMYK", "YCbCr", "LAB", "HSV", "RGBX"})
+_TO_RGBA = frozenset({"LA", "PA", "RGBA", "RGBa", "La"})
+_SIXTEEN_BIT = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+_WIDE = frozenset({"I", "F"})
+SUPPORTED_MODES: frozenset[str] = _TO_RGB | _TO_RGBA | _SIXTEEN_BIT | _WIDE
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """How an image becomes the network's input; stored with the weights so inference matches training."""
+
+    image_size: int = 128  # side of the square network input, pixels
+    margin: float = 0.1  # crop margin around the object's bounding box, a fraction of its longest side, each side
+    background: tuple[int, int, int] = (255, 255, 255)  # colour the object is composited on (white, as in training)
+    background_tolerance: float = 30.0  # RGB distance (0-441) within which a pixel matches the plain background
+
+    def __post_init__(self) -> None:
+        size = self.image_size
+        if isinstance(size, bool) or not isinstance(size, int) or not 8 <= size <= 4096:
+            raise ConfigError(f"PreprocessConfig.image_size: expected an integer from 8 to 4096, found {size!r}")
+        margin = self.margin
+        if isinstance(margin, bool) or not isinstance(margin, int | float) or not 0.0 <= margin <= 1.0:
+            raise ConfigError(f"PreprocessConfig.margin: expected a number from 0 to 1, found {margin!r}")
+        colour = self.background
+        if (
+            not isinstance(colour, tuple)
+            or len(colour) != 3
+            or any(isinstance(c, bool) or not isinstance(c, int) or not 0 <= c <= 255 for c in colour)
+        ):
+            raise ConfigError(
+                f"PreprocessConfig.background: expected three integers from 0 to 255 (R, G, B), found {colour!r}"
+            )
+        tolerance = self.background_tolerance
+        if (
+            isinstance(tolerance, bool)
+            or not isinstance(tolerance, int | float)
+            or not 0.0 < tolerance <= _MAX_COLOUR_DISTANCE
+        ):
+            raise ConfigError(
+                f"PreprocessConfig.background_tolerance: expected a number above 0 and at most "
+                f"{_MAX_COLOUR_DISTANCE:.0f}, found {tolerance!r}"
+            )
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """An image ready for the network, and how it was made."""
+
+    pixels: np.ndarray  # uint8 (S, S, 3), the network input, the object composited on `background`
+    foreground: Foreground  # how the object was found: "alpha", "background" (flood fill) or "whole-image"
+    bbox: tuple[int, int, int, int]  # (left, top, right, bottom) of the object in the oriented source image
+
+
+def read_image(source: str | os.PathLike[str] | bytes, name: str | None = None) -> Image.Image:
+    """Read an image file fully into memory, upright.
+
+    The pixels are decoded here, so a truncated file fails here rather than later; the EXIF orientation is applied
+    (phone photos are often stored sideways). Images over `MAX_IMAGE_PIXELS` are refused before decoding. Warnings
+    Pillow raises while decoding (bad metadata, say) are logged, not raised.
+
+    Args:
+        source: a path, or the raw bytes of an image file (as read from stdin).
+        name: what to call the image in messages; defaults to the path, or "<stdin>" for bytes.
+
+    Returns:
+        The loaded image, in any mode of `SUPPORTED_MODES`.
+
+    Raises:
+        InputImageError: (one line naming the file and the fix) when the file is missing, a directory, empty,
+            unreadable, not an image, truncated or corrupt, of zero size, too large or in an unsupported mode.
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        label = name or "<stdin>"
+        if len(source) == 0:
+            raise InputImageError(f"{label}: cannot read image: no data (0 bytes); pass a PNG or JPEG file")
+        return _decode(io.BytesIO(source), label)
+    path = os.fspath(source)
+    label = name or path
+    if os.path.isdir(path):
+        raise InputImageError(f"{label}: cannot read image: it is a directory; pass an image file such as a PNG")
+    try:
+        stream = open(path, "rb")
+    except FileNotFoundError:
+        raise InputImageError(f"{label}: cannot read image: no such file; check the path") from None
+    except PermissionError:
+        raise InputImageError(f"{label}: cannot read image: permission denied; check the file's permissions") from None
+    except OSError as exc:
+        raise InputImageError(f"{label}: cannot read image: {exc.strerror or exc}; check the path") from None
+    with stream:
+        info = os.fstat(stream.fileno())
+        if stat.S_ISREG(info.st_mode) and info.st_size == 0:
+            raise InputImageError(
+                f"{label}: cannot read image: the file is empty (0 bytes); re-export it as PNG or JPEG"
+            )
+        return _decode(stream, label)
+
+
+def prepare_image(image: Image.Image, config: PreprocessConfig = PreprocessConfig()) -> PreparedImage:
+    """Turn a loaded image into the network's input.
+
+    1. Normalise the mode to 8-bit RGB, keeping alpha if any pixel is not fully opaque (16-bit data is scaled
+       by 1/257, not clipped).
+    2. Find the object: from alpha (at least half opaque) when there is one; otherwise flood-fill the background
+       from the border (pixels within `background_tolerance` of the border's median colour and connected to the
+       border), so enclosed background-coloured parts stay object. A cluttered border (under half of it near that
+       colour), or an "object" covering almost everything, falls back to the whole image, which is then framed
+       like an object (margin included) and keeps its background.
+    3. Composite on `background`, crop the square of side `longest bbox side * (1 + 2 * margin)` centred on the
+       object (padding with `background`), and resize it to `image_size` with Lanczos filtering.
+
+    Args:
+        image: any image `read_image` returns (PIL coordinates, already upright).
+        config: preprocessing settings; must match the ones the model was trained with.
+
+    Returns:
+        The prepared image; `pixels` is uint8 (S, S, 3) with S = `config.image_size`.
+
+    Raises:
+        InputImageError: when the mode is unsupported, the image has zero size, is one flat colour or fully
+            transparent, so there is no object to reconstruct.
+    """
+    return _prepare(image, config, "image")
+
+
+def load_image(
+    source: str | os.PathLike[str] | bytes,
+    config: PreprocessConfig = PreprocessConfig(),
+    name: str | None = None,
+) -> PreparedImage:
+    """Read an image file and prepare it for the network (`read_image` then `prepare_image`).
+
+    Args:
+        source: a path, or the raw bytes of an image file (as read from stdin).
+        config: preprocessing settings; must match the ones the model was trained with.
+        name: what to call the image in messages; defaults to the path, or "<stdin>" for bytes.
+
+    Returns:
+        The prepared image; `pixels` is uint8 (S, S, 3) with S = `config.image_size`.
+
+    Raises:
+        InputImageError: when the file cannot be read or holds no object (see `read_image`, `prepare_image`).
+    """
+    if name is None:
+        name = "<stdin>" if isinstance(source, bytes | bytearray | memoryview) else os.fspath(source)
+    return _prepare(read_image(source, name), config, name)
+
+
+def to_tensor(pixels: Sequence[np.ndarray]) -> torch.Tensor:
+    """Stack prepared images into a network batch.
+
+    Args:
+        pixels: B images, uint8 (S, S, 3), as in `PreparedImage.pixels` (a uint8 (B, S, S, 3) array works too).
+
+    Returns:
+        float32 (B, 3, S, S) in [0, 1].
+
+    Raises:
+        ValueError: when the images are not all uint8 (S, S, 3) of the same size, or there are none.
+    """
+    import torch
+
+    if len(pixels) == 0:
+        raise ValueError("to_tensor: expected at least one image, got none")
+    images = [np.asarray(p) for p in pixels]
+    first = images[0]
+    for image in images:
+        if image.dtype != np.uint8 or image.shape != first.shape or image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(
+                f"to_tensor: expected uint8 images of one shape (S, S, 3), got {image.dtype} {image.shape} "
+                f"next to {first.dtype} {first.shape}"
+            )
+    if first.shape[0] != first.shape[1]:
+        raise ValueError(f"to_tensor: expected square images (S, S, 3), got {first.shape}")
+    batch = np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), dtype=np.float32)
+    batch /= 255.0
+    return torch.from_numpy(batch)
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """Encode an image (e.g. `PreparedImage.pixels`, uint8 (H, W, 3)) as PNG file bytes."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+
+def _decode(stream: BinaryIO, name: str) -> Image.Image:
+    """Open, size-check, fully decode and orient an image from a binary stream."""
+    corrupt = f"{name}: cannot read image: file is truncated or corrupt"
+    # Record rather than raise Pillow's warnings: the bomb warning is covered by our own, lower size limit, and the
+    # rest (bad EXIF, odd chunks) should not abort a run or, under `-W error`, turn into foreign exceptions.
+    # (catch_warnings swaps process-wide state, so concurrent reads from threads may log each other's warnings.)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            image = Image.open(stream)
+        except Image.DecompressionBombError as exc:
+            raise InputImageError(f"{name}: cannot read image: {_too_large(exc)}") from None
+        except Image.UnidentifiedImageError:
+            raise InputImageError(
+                f"{name}: cannot read image: not an image file, or a format Pillow cannot read; "
+                "pass a PNG, JPEG, WebP, BMP or TIFF file"
+            ) from None
+        except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+            raise InputImageError(f"{corrupt} ({exc}); re-export it as PNG or JPEG") from None
+        width, height = image.size
+        if width * height > MAX_IMAGE_PIXELS:
+            raise InputImageError(f"{name}: cannot read image: {_too_large(f'{width}x{height} pixels')}")
+        if width == 0 or height == 0:
+            raise InputImageError(f"{name}: cannot read image: it has zero size ({width}x{height}); re-export it")
+        if image.mode not in SUPPORTED_MODES:
+            raise InputImageError(_unsupported_mode(name, image.mode))
+        try:
+            image.load()
+            ImageOps.exif_transpose(image, in_place=True)
+        except Image.DecompressionBombError as exc:
+            raise InputImageError(f"{name}: cannot read image: {_too_large(exc)}") from None
+        except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+            raise InputImageError(f"{corrupt} ({exc}); re-export it as PNG or JPEG") from None
+    for warning in caught:
+        logger.warning("%s: %s", name, warning.message)
+    return image
+
+
+def _too_large(found: object) -> str:
+    limit = MAX_IMAGE_PIXELS / 1e6
+    return (
+        f"too large ({found}) for the limit of {limit:.0f} megapixels, which guards against decompression bombs; "
+        "downscale it to at most 8192x8192 pixels"
+    )
+
+
+def _unsupported_mode(name: str, mode: str) -> str:
+    return f"{name}: cannot read image: unsupported colour mode {mode!r}; re-export it as an 8-bit RGB or RGBA PNG"
+
+
+# --- preparing -------------------------------------------------------------------------------------------------
+
+
+def _prepare(image: Image.Image, config: PreprocessConfig, name: str) -> PreparedImage:
+    """`prepare_image`, naming the image `name` in error messages."""
+    if image.width == 0 or image.height == 0:
+        raise InputImageError(f"{name}: found no object: the image has zero size ({image.width}x{image.height})")
+    image = _normalise_mode(image, name)
+    if image.mode == "RGBA":
+        return _prepare_alpha(image, config, name)
+    return _prepare_opaque(image, config, name)
+
+
+def _normalise_mode(image: Image.Image, name: str) -> Image.Image:
+    """The image as 8-bit "RGBA" when some pixel is not fully opaque, else as 8-bit "RGB"."""
+    mode = image.mode
+    if mode in _TO_RGBA or (mode == "P" and "transparency" in image.info):
+        if mode == "La":  # premultiplied, which Pillow only un-premultiplies from RGBa
+            luma, alpha = image.split()
+            image = Image.merge("RGBa", (luma, luma, luma, alpha))
+        if image.mode != "RGBA":
+            image = image.convert("RGBA")
+        extrema = cast(tuple[tuple[int, int], ...], image.getextrema())
+        return image.convert("RGB") if extrema[3][0] == 255 else image
+    if mode in _TO_RGB:
+        return image if mode == "RGB" else image.convert("RGB")
+    if mode in _SIXTEEN_BIT:
+        grey: np.ndarray = np.asarray(image).astype(np.float32) / 257.0
+    elif mode in _WIDE:
+        grey = _scale_wide(np.asarray(image), is_float=mode == "F")
+    else:
+        raise InputImageError(_unsupported_mode(name, mode))
+    return Image.fromarray(np.rint(grey).astype(np.uint8), "L").convert("RGB")
+
+
+def _scale_wide(values: np.ndarray, is_float: bool) -> np.ndarray:
+    """Greyscale 32-bit int ("I") or float ("F") pixels to [0, 255], float32 (H, W).
+
+    These modes declare no bit depth, so it is inferred from the data: the smallest of [0, 1] (floats only),
+    [0, 255] and [0, 65535] holding every value sets the scale (Pillow reads 16-bit PGM files as "I", for
+    instance); anything else is stretched from its minimum to its maximum.
+    """
+    values = np.nan_to_num(values.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    low, high = float(values.min()), float(values.max())
+    ranges = ([1.0] if is_float else []) + [255.0, 65535.0]
+    for top in ranges:
+        if low >= 0.0 and high <= top:
+            return (values * (255.0 / top)).astype(np.float32)
+    return ((values - low) * (255.0 / max(high - low, 1e-12))).astype(np.float32)
+
+
+def _prepare_alpha(image: Image.Image, config: PreprocessConfig, name: str) -> PreparedImage:
+    """The object is where the RGBA `image` is at least half opaque."""
+    solid = image.getchannel("A").point([0] * _ALPHA_THRESHOLD + [255] * (256 - _ALPHA_THRESHOLD))
+    bbox = solid.getbbox()
+    if bbox is None:
+        raise InputImageError(
+            f"{name}: found no object: the image is fully transparent; pass an image whose object is opaque"
+        )
+    return PreparedImage(_render(image, 1, bbox, config), "alpha", bbox)
+
+
+def _prepare_opaque(image: Image.Image, config: PreprocessConfig, name: str) -> PreparedImage:
+    """Find the object against a plain background in the RGB `image`, or fall back to the whole image.
+
+    The flood fill runs on a copy box-reduced by an integer factor to at most `_WORK_SIDE` pixels a side. When
+    the object is small in a large image, the crop is then redone around it at a finer scale, so the output is
+    never upsampled from the coarse copy.
+    """
+    width, height = image.size
+    factor = max(1, math.ceil(max(width, height) / max(_WORK_SIDE, 4 * config.image_size)))
+    work = image.reduce(factor) if factor > 1 else image
+    if _channel_spread(work) <= _FLAT_SPREAD:
+        raise InputImageError(f"{name}: found no object: the image is one flat colour; pass a photo of the object")
+    whole = (0, 0, width, height)
+    pixels = np.asarray(work)
+    colour, plain = _border_colour(pixels, config.background_tolerance)
+    found = _object_mask(pixels, colour, config.background_tolerance) if plain >= _PLAIN_BORDER_FRACTION else None
+    if found is None or not found.any() or found.mean() > _FULL_OBJECT_FRACTION:
+        return PreparedImage(_render(work, factor, whole, config), "whole-image", whole)
+    bbox = _scaled_box(_mask_box(found), factor, (0, 0), (width, height))
+    finer = max(1, math.floor(_square(bbox, config.margin)[2] / (2 * config.image_size)))
+    if finer < factor:
+        refined = _refine(image, bbox, finer, factor, colour, config)
+        if refined is not None:
+            window, bbox, origin = refined
+            return PreparedImage(_render(window, finer, bbox, config, origin), "background", bbox)
+    cutout = _on_background(work, found, config.background)
+    return PreparedImage(_render(cutout, factor, bbox, config), "background", bbox)
+
+
+def _refine(
+    image: Image.Image,
+    bbox: tuple[int, int, int, int],
+    factor: int,
+    coarse: int,
+    colour: np.ndarray,
+    config: PreprocessConfig,
+) -> tuple[Image.Image, tuple[int, int, int, int], tuple[int, int]] | None:
+    """Redo the flood fill in the crop window around `bbox`, box-reduced by `factor`.
+
+    Background regions touching the window's edge are background of the whole image too, since the window holds
+    the object's bounding box with a margin (plus `coarse` pixels, the error of a box found at 1/`coarse` scale);
+    so this finds the same object, at a finer scale.
+
+    Returns:
+        (window with its background replaced by `config.background`, object bbox in full-resolution pixels,
+        window origin in full-resolution pixels), or None when the window holds no object.
+    """
+    x, y, side = _square(bbox, config.margin)
+    half = side / 2 + coarse
+    left, top = max(0, math.floor(x - half)), max(0, math.floor(y - half))
+    right, bottom = min(image.width, math.ceil(x + half)), min(image.height, math.ceil(y + half))
+    window = image.crop((left, top, right, bottom))
+    if factor > 1:
+        window = window.reduce(factor)
+    found = _object_mask(np.asarray(window), colour, config.background_tolerance)
+    if not found.any():
+        return None
+    refined = _scaled_box(_mask_box(found), factor, (left, top), (right, bottom))
+    return _on_background(window, found, config.background), refined, (left, top)
+
+
+def _channel_spread(image: Image.Image) -> int:
+    """The largest (max - min) over the channels of an RGB image."""
+    extrema = cast(tuple[tuple[int, int], ...], image.getextrema())
+    return max(high - low for low, high in extrema)
+
+
+def _border_colour(pixels: np.ndarray, tolerance: float) -> tuple[np.ndarray, float]:
+    """Median colour of the image border, and the share of border pixels within `tolerance` of it.
+
+    Args:
+        pixels: uint8 (H, W, 3).
+
+    Returns:
+        (float64 (3,) colour, fraction in [0, 1]).
+    """
+    border = np.concatenate([pixels[0], pixels[-1], pixels[1:-1, 0], pixels[1:-1, -1]]).astype(np.float64)
+    colour = np.median(border, axis=0)
+    near = np.square(border - colour).sum(axis=1) <= tolerance**2
+    return colour, float(near.mean())
+
+
+def _object_mask(pixels: np.ndarray, colour: np.ndarray, tolerance: float) -> np.ndarray:
+    """Everything except the background: pixels near `colour` connected (4-neighbours) to the image border.
+
+    Parts of the object smaller than `_SPECK_FRACTION` of its largest part are dropped as noise.
+
+    Args:
+        pixels: uint8 (H, W, 3).
+        colour: (3,) background colour.
+
+    Returns:
+        bool (H, W), True on the object.
+    """
+    # Squared distance by per-channel lookup tables, several times faster than arithmetic on (H, W, 3). Each term
+    # is capped just above the threshold, which keeps the comparison exact and the sum small enough for uint16.
+    limit = math.floor(tolerance**2)
+    dtype = np.uint16 if 3 * (limit + 1) <= np.iinfo(np.uint16).max else np.uint32
+    levels = np.arange(256, dtype=np.float64)
+    tables = [np.minimum(np.square(levels - c), limit + 1).astype(dtype) for c in colour]
+    distance = np.take(tables[0], pixels[..., 0])
+    distance += np.take(tables[1], pixels[..., 1])
+    distance += np.take(tables[2], pixels[..., 2])
+    labels, count = ndimage.label(distance <= limit)
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    is_object = np.ones(count + 1, dtype=bool)
+    is_object[edge] = False
+    is_object[0] = True  # label 0: pixels far from the background colour
+    found = np.take(is_object, labels)
+    parts, count = ndimage.label(found)
+    if count > 1:
+        sizes = np.bincount(parts.ravel())
+        sizes[0] = 0
+        keep = sizes >= _SPECK_FRACTION * sizes.max()
+        found = np.take(keep, parts)
+    return found
+
+
+def _mask_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the True pixels of a non-empty bool (H, W) mask; right/bottom exclusive."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    columns = np.flatnonzero(mask.any(axis=0))
+    return int(columns[0]), int(rows[0]), int(columns[-1]) + 1, int(rows[-1]) + 1
+
+
+def _scaled_box(
+    box: tuple[int, int, int, int], factor: int, origin: tuple[int, int], limit: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """A box in pixels of an image reduced by `factor` and cropped at `origin`, in full-resolution pixels."""
+    left, top, right, bottom = box
+    x, y = origin
+    return (
+        x + left * factor,
+        y + top * factor,
+        min(limit[0], x + right * factor),
+        min(limit[1], y + bottom * factor),
+    )
+
+
+def _square(bbox: tuple[int, int, int, int], margin: float) -> tuple[float, float, float]:
+    """Centre (x, y) and side of the crop square around `bbox` (left, top, right, bottom)."""
+    left, top, right, bottom = bbox
+    side = max(right - left, bottom - top) * (1.0 + 2.0 * margin)
+    return (left + right) / 2.0, (top + bottom) / 2.0, side
+
+
+def _on_background(image: Image.Image, mask: np.ndarray, colour: tuple[int, int, int]) -> Image.Image:
+    """The RGB `image` with `colour` wherever the bool (H, W) `mask` is False."""
+    plain = Image.new("RGB", image.size, colour)
+    return Image.composite(image, plain, Image.fromarray(mask))  # a bool array becomes a mode "1" mask
+
+
+def _render(
+    image: Image.Image,
+    factor: int,
+    bbox: tuple[int, int, int, int],
+    config: PreprocessConfig,
+    origin: tuple[int, int] = (0, 0),
+) -> np.ndarray:
+    """Composite on `background`, crop the square around `bbox` and resize it to `image_size`.
+
+    Compositing (RGBA) before resampling is what makes colours under transparent pixels never bleed into the
+    object; only the square is composited, so this costs the same for any size of source image.
+
+    Args:
+        image: RGB or RGBA, a region of the source image starting at `origin` (full-resolution pixels) and
+            box-reduced by `factor`.
+        bbox: the object, in full-resolution pixels of the source image.
+
+    Returns:
+        uint8 (S, S, 3).
+    """
+    x, y, side = _square(bbox, config.margin)
+    scale = 1.0 / factor
+    size = max(1, round(side * scale))
+    left = round((x - origin[0]) * scale - size / 2)
+    top = round((y - origin[1]) * scale - size / 2)
+    square = Image.new("RGB", (size, size), config.background)  # the padding where the square leaves the image
+    square.paste(image, (-left, -top), image if image.mode == "RGBA" else None)
+    resized = square.resize((config.image_size,) * 2, Image.Resampling.LANCZOS, reducing_gap=_RESAMPLING_GAP)
+    return np.array(resized)
