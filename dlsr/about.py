@@ -33,7 +33,9 @@ def card_lines(card: dict[str, Any]) -> list[str]:
     lines = [f"dlsr {card['dlsr']}  (python {card['python']}, {card['platform']})"]
     lines.append("libraries: " + ", ".join(f"{name} {version}" for name, version in card["libraries"].items()))
     device = card["device"]
-    lines.append(f"device: {device['auto']}  (cuda available: {device['cuda_available']}, cpu threads: {device['threads']})")
+    lines.append(
+        f"device: {device['auto']}  (cuda available: {device['cuda_available']}, cpu threads: {device['threads']})"
+    )
     weights = card["weights"]
     if "error" in weights:
         lines.append(f"weights: none usable: {weights['error']}")

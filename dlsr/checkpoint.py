@@ -163,7 +163,9 @@ def load_weights(path: str | os.PathLike[str], device: str = "cpu") -> tuple[nn.
     try:
         tensors = load_file(str(info.path), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
-        raise WeightsError(f"{info.path}: cannot read tensors ({exc}); the file is corrupt, re-download or re-export it") from exc
+        raise WeightsError(
+            f"{info.path}: cannot read tensors ({exc}); the file is corrupt, re-download or re-export it"
+        ) from exc
     model = build_model(info.arch, info.config)
     try:
         model.load_state_dict(tensors, strict=True)
@@ -203,7 +205,9 @@ def find_weights(
             file = Path(value).expanduser()
             if not file.is_file():
                 what = "is a folder" if file.is_dir() else "does not exist"
-                raise WeightsError(f"{file}: weights file given by {origin} {what}; give the path of a .safetensors file")
+                raise WeightsError(
+                    f"{file}: weights file given by {origin} {what}; give the path of a .safetensors file"
+                )
             return file
     folders = default_search_dirs() if search_dirs is None else search_dirs
     for folder in folders:

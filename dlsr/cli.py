@@ -23,7 +23,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from dlsr import __version__
-from dlsr.errors import DlsrError
+from dlsr.errors import ConfigError, DlsrError
 
 DEBUG_ENV = "DLSR_DEBUG"
 MESH_FORMATS = ("obj", "ply", "off", "stl", "glb")  # pinned to dlsr.mesh.MESH_FORMATS by tests/test_cli.py
@@ -119,7 +119,9 @@ def _expand_inputs(patterns: list[str]) -> tuple[list[str], list[str]]:
         if pattern == STDIO or os.path.exists(pattern) or not glob.has_magic(pattern):
             inputs.append(pattern)
             continue
-        matches = sorted(path for path in glob.glob(os.path.expanduser(pattern), recursive=True) if os.path.isfile(path))
+        matches = sorted(
+            path for path in glob.glob(os.path.expanduser(pattern), recursive=True) if os.path.isfile(path)
+        )
         if matches:
             inputs.extend(matches)
         else:
@@ -216,7 +218,10 @@ def reconstruct(
     inputs, unmatched = _expand_inputs(inputs)
     if not inputs and unmatched:
         raise _fail(f"no files match {', '.join(unmatched)}; check the pattern")
-    jobs = _plan_jobs(inputs, output, format)
+    try:
+        jobs = _plan_jobs(inputs, output, format)
+    except ConfigError as exc:
+        raise _usage_error(_escape(str(exc))) from None
     to_stdout = jobs[0].destination is None
     if to_stdout and (save_sdf or save_input):
         raise _usage_error("--save-sdf and --save-input need -o to be a file or folder, not stdout")
@@ -234,7 +239,8 @@ def reconstruct(
     done = 0
     for first in range(0, len(jobs), batch_size):
         batch = jobs[first : first + batch_size]
-        for job, outcome in zip(batch, _reconstruct_batch(batch, model, resolution, level, save_sdf, save_input, overwrite)):
+        outcomes = _reconstruct_batch(batch, model, resolution, level, save_sdf, save_input, overwrite)
+        for job, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, DlsrError):
                 failures += 1
                 console.print(f"[bold red]error:[/] {_escape(str(outcome))}")
@@ -287,7 +293,7 @@ def _reconstruct_batch(
     started = time.perf_counter()
     sdfs = predict_sdf(model, [image.pixels for _, _, image, _ in prepared])
     network_share = (time.perf_counter() - started) / max(len(prepared), 1)
-    for (slot, job, image, load_seconds), sdf in zip(prepared, sdfs):
+    for (slot, job, image, load_seconds), sdf in zip(prepared, sdfs, strict=True):
         started = time.perf_counter()
         try:
             record = _finish_job(job, image, sdf, model, resolution, level, save_sdf, save_input, overwrite)

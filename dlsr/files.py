@@ -17,7 +17,9 @@ from typing import BinaryIO
 from dlsr.errors import OutputError
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes | Callable[[BinaryIO], None], *, overwrite: bool = True) -> Path:
+def atomic_write(
+    path: str | os.PathLike[str], data: bytes | Callable[[BinaryIO], None], *, overwrite: bool = True
+) -> Path:
     """Write `data` to `path` atomically (temporary file in the same folder, then rename).
 
     Args:

@@ -42,8 +42,8 @@ def extract_mesh(sdf: np.ndarray, grid: Grid, level: float = 0.0) -> trimesh.Tri
         EmptySurfaceError: the SDF does not cross `level` (everything inside or everything outside).
         ValueError: `sdf` does not have the grid's shape or holds NaN/inf.
     """
-    from skimage import measure
     import trimesh
+    from skimage import measure
 
     expected = (grid.resolution,) * 3
     if sdf.shape != expected:

@@ -74,7 +74,7 @@ def test_unwritable_folder(tmp_path: Path) -> None:
         target = Path("/sys/dlsr-test.obj")  # sysfs refuses new files even to root
     else:
         pytest.skip("running as root with no read-only folder to try")
-    with pytest.raises(OutputError, match="not writable|permission denied") as info:
+    with pytest.raises(OutputError, match=r"not writable|permission denied") as info:
         atomic_write(target, b"y")
     assert str(target) in str(info.value)
     assert not target.exists()

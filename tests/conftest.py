@@ -1,0 +1,117 @@
+"""Shared fixtures: real data location, and a tiny model trained here for end-to-end tests on learned weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+"""Real third-party samples (../shared/realdata beside the repository); tests that need them skip without."""
+
+# The toy task: an image of a flat coloured rectangle, width:height = w:h, shows a box of depth BOX_DEPTH; the
+# network must predict that box's SDF (normalised so its longest side is 1). Cropping removes the picture's
+# scale, so only the aspect ratio is visible: the network has to read it from the image.
+BOX_DEPTH = 0.3
+TINY_ARCH = "dlsr-lite"
+TINY_CONFIG = {
+    "image_size": 32,
+    "resolution": 16,
+    "encoder_channels": [8, 16, 32],
+    "latent_dim": 64,
+    "decoder_channels": [16, 8],
+    "decoder_convs": [1, 0],
+}
+
+
+def realdata_path(*parts: str) -> Path:
+    """A path under ../shared/realdata, or skip the test when the folder is absent."""
+    path = REALDATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real sample data not available ({path})")
+    return path
+
+
+def box_half_sizes(width: float, height: float) -> tuple[float, float, float]:
+    """Half sizes of the normalised box (longest side 1) that a width:height rectangle shows."""
+    scale = 1.0 / max(width, height, BOX_DEPTH)
+    return (width * scale / 2, height * scale / 2, BOX_DEPTH * scale / 2)
+
+
+def rectangle_image(width: float, height: float, rng: np.random.Generator, canvas: int = 96) -> Image.Image:
+    """A front view of the box: a rectangle (x right, y up) of a random colour at a random place on white."""
+    long_side = rng.uniform(0.45, 0.7) * canvas
+    w_px = max(3, round(long_side * width / max(width, height)))
+    h_px = max(3, round(long_side * height / max(width, height)))
+    left = int(rng.integers(2, canvas - w_px - 2))
+    top = int(rng.integers(2, canvas - h_px - 2))
+    image = Image.new("RGB", (canvas, canvas), (255, 255, 255))
+    colour = tuple(int(c) for c in rng.integers(0, 180, size=3))
+    ImageDraw.Draw(image).rectangle([left, top, left + w_px - 1, top + h_px - 1], fill=colour)
+    return image
+
+
+@dataclass(frozen=True)
+class TinyModel:
+    weights: Path  # a real dlsr weights file
+    seconds: float  # training time
+
+
+def train_tiny_model(path: Path, steps: int = 150, seed: int = 0) -> TinyModel:
+    """Train a small dlsr-lite on the rectangle -> box task for a few seconds and save real weights."""
+    import time
+
+    import torch
+
+    from dlsr.checkpoint import save_weights
+    from dlsr.data import PreprocessConfig, prepare_image, to_tensor
+    from dlsr.models import build_model
+    from dlsr.sdf import Grid, box, sample_sdf
+
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    model = build_model(TINY_ARCH, TINY_CONFIG)
+    preprocess = PreprocessConfig(image_size=model.config.image_size)
+    grid = Grid(model.config.resolution, model.config.bound)
+
+    images, targets = [], []
+    for _ in range(96):
+        long_side = 1.0
+        short_side = float(rng.uniform(0.25, 1.0))
+        width, height = (long_side, short_side) if rng.random() < 0.5 else (short_side, long_side)
+        images.append(prepare_image(rectangle_image(width, height, rng), preprocess).pixels)
+        targets.append(sample_sdf(box(half_size=box_half_sizes(width, height)), grid))
+    inputs = to_tensor(images)
+    truth = torch.as_tensor(np.stack(targets))
+
+    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+    band = 3 * grid.spacing  # regress the SDF clamped to a band around the surface, where meshing needs it
+    model.train()
+    for step in range(steps):
+        index = torch.as_tensor(rng.choice(len(images), size=16, replace=False))
+        prediction = model(inputs[index])
+        loss = (prediction.clamp(-band, band) - truth[index].clamp(-band, band)).abs().mean()
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        del step
+    model.eval()
+    provenance = {"description": "test-suite toy model: rectangle images -> box SDFs", "steps": steps}
+    save_weights(model, path, grid=grid, preprocess=preprocess, provenance=provenance)
+    return TinyModel(weights=path, seconds=time.perf_counter() - started)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
+    """Real learned weights (a few seconds of training), shared by the end-to-end tests."""
+    return train_tiny_model(tmp_path_factory.mktemp("weights") / "tiny.safetensors")
+
+
+@pytest.fixture(autouse=True)
+def _no_weights_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """$DLSR_WEIGHTS from the developer's shell must not change what a test sees."""
+    monkeypatch.delenv("DLSR_WEIGHTS", raising=False)

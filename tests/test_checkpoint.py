@@ -1,0 +1,184 @@
+"""The weights format: round trips, safe and strict loading, clear refusals, and where weights are found."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save
+
+from dlsr.checkpoint import (
+    DEFAULT_WEIGHTS_FILE,
+    WEIGHTS_ENV,
+    find_weights,
+    load_weights,
+    read_weights_info,
+    save_weights,
+)
+from dlsr.data import PreprocessConfig
+from dlsr.errors import WeightsError
+from dlsr.models import build_model
+from dlsr.sdf import Grid
+
+SMALL = {
+    "image_size": 32,
+    "resolution": 16,
+    "encoder_channels": [8, 8, 16],
+    "latent_dim": 16,
+    "decoder_channels": [8, 8],
+    "decoder_convs": [0, 0],
+}
+
+
+@pytest.fixture
+def saved(tmp_path: Path) -> tuple[torch.nn.Module, Path]:
+    torch.manual_seed(3)
+    model = build_model("dlsr-lite", SMALL).eval()
+    path = save_weights(
+        model,
+        tmp_path / "small.safetensors",
+        grid=Grid(16, model.config.bound),
+        preprocess=PreprocessConfig(image_size=32),
+        provenance={"description": "unit test", "metrics": {"iou": 0.5}},
+    )
+    return model, path
+
+
+def test_round_trip_gives_equal_tensors_and_outputs(saved: tuple[torch.nn.Module, Path]) -> None:
+    model, path = saved
+    loaded, info = load_weights(path)
+    assert not loaded.training
+    for name, tensor in model.state_dict().items():
+        torch.testing.assert_close(loaded.state_dict()[name], tensor, rtol=0, atol=0)
+    images = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(images), model(images))
+    assert info.arch == "dlsr-lite"
+    assert info.config == model.config
+    assert info.grid == Grid(16, model.config.bound)
+    assert info.preprocess == PreprocessConfig(image_size=32)
+    assert info.provenance["metrics"] == {"iou": 0.5}
+    assert info.parameters == sum(t.numel() for t in model.state_dict().values())
+    assert info.sha256() == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _rewrite_metadata(path: Path, target: Path, **changes: str | None) -> Path:
+    """Copy a weights file with some metadata keys replaced (None deletes the key)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as handle:
+        metadata = dict(handle.metadata())
+        tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+    for key, value in changes.items():
+        key = key.replace("_", ".", 1)
+        if value is None:
+            metadata.pop(key, None)
+        else:
+            metadata[key] = value
+    target.write_bytes(save(tensors, metadata=metadata))
+    return target
+
+
+def test_unknown_format_version_is_refused(saved: tuple[torch.nn.Module, Path], tmp_path: Path) -> None:
+    bad = _rewrite_metadata(saved[1], tmp_path / "v2.safetensors", dlsr_format="2")
+    with pytest.raises(WeightsError, match=r"format '2' is not supported") as info:
+        read_weights_info(bad)
+    assert str(bad) in str(info.value)
+
+
+def test_mismatched_tensors_are_refused(saved: tuple[torch.nn.Module, Path], tmp_path: Path) -> None:
+    config = dict(SMALL, latent_dim=24)
+    bad = _rewrite_metadata(saved[1], tmp_path / "edited.safetensors", dlsr_config=json.dumps(config))
+    with pytest.raises(WeightsError, match="do not match"):
+        load_weights(bad)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"dlsr_format": None}, "not dlsr weights"),
+        ({"dlsr_arch": "resnet9000"}, "unknown architecture"),
+        ({"dlsr_config": "{not json"}, "not valid JSON"),
+        ({"dlsr_config": json.dumps({"wings": 2})}, "unknown key"),
+        ({"dlsr_grid": json.dumps({"resolution": 16, "bound": 0.55, "sign": "positive-inside"})}, "sign"),
+        ({"dlsr_grid": json.dumps({"resolution": 32, "bound": 0.55, "sign": "negative-inside"})}, "resolution"),
+        ({"dlsr_preprocess": None}, "lacks"),
+    ],
+)
+def test_bad_metadata_is_refused(
+    saved: tuple[torch.nn.Module, Path], tmp_path: Path, changes: dict[str, str | None], message: str
+) -> None:
+    bad = _rewrite_metadata(saved[1], tmp_path / "bad.safetensors", **changes)
+    with pytest.raises(WeightsError, match=message):
+        load_weights(bad)
+
+
+def test_damaged_files_are_refused(saved: tuple[torch.nn.Module, Path], tmp_path: Path) -> None:
+    data = saved[1].read_bytes()
+    cases = {
+        "truncated.safetensors": data[: len(data) // 2],
+        "header-only.safetensors": data[:200],
+        "empty.safetensors": b"",
+        "text.safetensors": b"this is not a weights file at all, just some text that is long enough",
+        "flipped.safetensors": data[:8] + b"#" + data[9:],
+    }
+    for name, content in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(WeightsError) as info:
+            load_weights(path)
+        assert str(path) in str(info.value), name
+
+
+def test_a_pickle_is_never_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (Path.touch, (str(marker),))  # type: ignore[return-value]
+
+    path = tmp_path / "evil.safetensors"
+    path.write_bytes(pickle.dumps({"state_dict": Exploit()}))
+    with pytest.raises(WeightsError):
+        load_weights(path)
+    assert not marker.exists()
+
+
+def test_lookup_order(saved: tuple[torch.nn.Module, Path], tmp_path: Path) -> None:
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / DEFAULT_WEIGHTS_FILE).write_bytes(saved[1].read_bytes())
+    other = tmp_path / "other.safetensors"
+    other.write_bytes(saved[1].read_bytes())
+    env = {WEIGHTS_ENV: str(other)}
+    assert find_weights(saved[1], environ=env, search_dirs=[shipped]) == saved[1]
+    assert find_weights(None, environ=env, search_dirs=[shipped]) == other
+    assert find_weights(None, environ={}, search_dirs=[tmp_path / "none", shipped]) == shipped / DEFAULT_WEIGHTS_FILE
+
+
+def test_missing_weights_say_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(WeightsError, match=r"no trained weights found.*--weights.*DLSR_WEIGHTS"):
+        find_weights(None, environ={}, search_dirs=[tmp_path])
+    with pytest.raises(WeightsError, match="does not exist") as info:
+        find_weights(tmp_path / "nope.safetensors", environ={})
+    assert "nope.safetensors" in str(info.value)
+    with pytest.raises(WeightsError, match=f"{WEIGHTS_ENV} is a folder"):
+        find_weights(None, environ={WEIGHTS_ENV: str(tmp_path)})
+
+
+def test_wrapped_models_save_without_prefixes(tmp_path: Path) -> None:
+    """DDP keeps the model in .module and torch.compile in ._orig_mod: neither prefix may reach the file."""
+    model = build_model("dlsr-lite", SMALL)
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.module = inner
+
+    path = save_weights(Wrapper(model), tmp_path / "w.safetensors", grid=Grid(16), preprocess=PreprocessConfig(32))
+    loaded, _ = load_weights(path)
+    assert set(loaded.state_dict()) == set(model.state_dict())
