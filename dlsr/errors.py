@@ -29,3 +29,11 @@ class EmptySurfaceError(DlsrError):
 
 class OutputError(DlsrError):
     """An output cannot be written (missing or unwritable folder, existing file, unknown format, full disk)."""
+
+
+class DatasetError(DlsrError):
+    """A dataset file or folder (camera metadata, voxels, meshes, split lists) is missing, malformed or inconsistent."""
+
+
+class MissingDependencyError(DlsrError):
+    """An optional dependency needed by the requested feature is not installed (e.g. the `dlsr[data]` extra)."""
