@@ -320,7 +320,8 @@ def _finish_job(
     from dlsr.errors import EmptySurfaceError
     from dlsr.files import atomic_write
     from dlsr.mesh import mesh_bytes, save_mesh
-    from dlsr.pipeline import mesh_sdf, sdf_archive
+    from dlsr.pipeline import mesh_sdf
+    from dlsr.sdf import sdf_archive
 
     try:
         mesh, _ = mesh_sdf(sdf, model.info.grid, resolution, level)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -145,19 +145,3 @@ def reconstruct(
     (sdf,) = predict_sdf(model, [image.pixels])
     mesh, used = mesh_sdf(sdf, model.info.grid, resolution, level)
     return Reconstruction(mesh=mesh, sdf=sdf, grid=model.info.grid, mesh_resolution=used)
-
-
-def sdf_archive(sdf: np.ndarray, grid: Grid, level: float = 0.0) -> dict[str, Any]:
-    """The arrays `--save-sdf` writes to an .npz: the grid and everything needed to place it in the world."""
-    from dlsr.sdf import SIGN_CONVENTION
-
-    return {
-        "sdf": np.asarray(sdf, dtype=np.float32),
-        "bound": np.float64(grid.bound),
-        "bounds": np.array([[-grid.bound] * 3, [grid.bound] * 3]),
-        "resolution": np.int64(grid.resolution),
-        "spacing": np.float64(grid.spacing),
-        "level": np.float64(level),
-        "sign": np.array(SIGN_CONVENTION),
-        "indexing": np.array("sdf[i, j, k] samples (x, y, z) = -bound + (i, j, k) * spacing"),
-    }

@@ -15,13 +15,14 @@ Use `Grid.to_world` / `Grid.to_index` instead of re-deriving this arithmetic any
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import numpy as np
 
-from dlsr.errors import ConfigError
+from dlsr.errors import ConfigError, DatasetError
 
 SdfFunction = Callable[[np.ndarray], np.ndarray]
 """Maps world points float (..., 3) to signed distances float (...)."""
@@ -199,3 +200,49 @@ def union(*functions: SdfFunction) -> SdfFunction:
         return np.min([f(points) for f in functions], axis=0)
 
     return sdf
+
+
+# SDF grids on disk (`dlsr reconstruct --save-sdf`, the `sdf.npz` of datasets)
+
+
+def sdf_archive(sdf: np.ndarray, grid: Grid, level: float = 0.0) -> dict[str, np.ndarray]:
+    """The arrays of an `.npz` holding an SDF grid and everything needed to place it in the world.
+
+    Keys: `sdf` float32 (R, R, R); `bound`, `resolution`, `spacing`; `bounds` (2, 3) = the cube's min and max
+    corners; `level` (the iso-value of the surface); `sign` and `indexing` (the conventions, as text).
+    """
+    if sdf.shape != (grid.resolution,) * 3:
+        raise ValueError(f"SDF shape {sdf.shape} does not match the grid {(grid.resolution,) * 3}")
+    return {
+        "sdf": np.asarray(sdf, dtype=np.float32),
+        "bound": np.float64(grid.bound),
+        "bounds": np.array([[-grid.bound] * 3, [grid.bound] * 3]),
+        "resolution": np.int64(grid.resolution),
+        "spacing": np.float64(grid.spacing),
+        "level": np.float64(level),
+        "sign": np.array(SIGN_CONVENTION),
+        "indexing": np.array("sdf[i, j, k] samples (x, y, z) = -bound + (i, j, k) * spacing"),
+    }
+
+
+def read_sdf_archive(source: str | os.PathLike[str] | BinaryIO) -> tuple[np.ndarray, Grid]:
+    """Read an `.npz` written from `sdf_archive`: the float32 (R, R, R) grid and where it lies.
+
+    Raises:
+        DatasetError: the file is missing, not an npz, lacks keys, or uses another sign convention.
+    """
+    name = getattr(source, "name", source)
+    try:
+        with np.load(source, allow_pickle=False) as archive:
+            sdf = np.asarray(archive["sdf"], dtype=np.float32)
+            bound = float(archive["bound"])
+            sign = str(archive["sign"])
+    except FileNotFoundError as exc:
+        raise DatasetError(f"{name}: SDF file does not exist") from exc
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        raise DatasetError(f"{name}: not a readable dlsr SDF archive ({exc}); regenerate it") from exc
+    if sign != SIGN_CONVENTION:
+        raise DatasetError(f"{name}: sign convention {sign!r} is not {SIGN_CONVENTION!r}")
+    if sdf.ndim != 3 or len(set(sdf.shape)) != 1:
+        raise DatasetError(f"{name}: SDF grid has shape {sdf.shape}, expected (R, R, R)")
+    return sdf, Grid(sdf.shape[0], bound)
