@@ -391,6 +391,172 @@ def info(
         raise _fail(_escape(card["weights"]["error"]))
 
 
+# --------------------------------------------------------------------------------------------- data
+
+data_app = typer.Typer(
+    help="Make training and evaluation data: procedural objects, or renders and ground truth of your meshes.",
+    no_args_is_help=True,
+)
+app.add_typer(data_app, name="data")
+
+
+def _progress(description: str, quiet: bool) -> Any:
+    """A Rich progress bar on stderr with count, rate and ETA (a no-op context when quiet)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn(description),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=_stderr_console(),
+        disable=quiet,
+    )
+
+
+def _run_dataset_job(run: Callable[..., Any], description: str, quiet: bool) -> Any:
+    """Drive a dataset writer with a progress bar; failed objects are printed as they happen."""
+    console = _stderr_console()
+    with _progress(description, quiet) as progress:
+        task = progress.add_task(description, total=None, rate="")
+        started = time.perf_counter()
+
+        def on_start(total: int) -> None:
+            progress.update(task, total=total)
+
+        def on_item(result: Any) -> None:
+            if result.status == "failed":
+                console.print(f"[bold red]error:[/] {_escape(result.error)}")
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            done = progress.tasks[0].completed + 1
+            progress.update(task, advance=1, rate=f"{done / elapsed:.2f} obj/s")
+
+        return run(on_item=on_item, on_start=on_start)
+
+
+def _report_dataset(report: Any, quiet: bool) -> None:
+    if not quiet:
+        _stderr_console().print(
+            f"{report.out}: {report.written} written, {report.skipped} already complete, "
+            f"{len(report.failed)} failed, in {report.seconds:.1f} s"
+            + ("" if report.indexed else "; run `dlsr data index` after the last shard")
+        )
+    sys.stdout.write(f"{report.out}\n")
+
+
+@data_app.command("synth")
+@handle_errors
+def data_synth(
+    out: Annotated[Path, typer.Argument(help="Dataset folder to write (created; rerun the same command to resume).")],
+    categories: Annotated[
+        str | None, typer.Option(help="Comma-separated names or synset ids [default: all 13].")
+    ] = None,
+    per_category: Annotated[int, typer.Option(min=1, help="Objects per category.")] = 100,
+    views: Annotated[int, typer.Option(min=1, help="Renderings per object (3D-R2N2: 24).")] = 24,
+    resolution: Annotated[int, typer.Option(min=2, help="Samples per axis of the ground-truth SDF grid.")] = 32,
+    seed: Annotated[int, typer.Option(min=0, help="The seed every object, view and sample is drawn from.")] = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel processes.")] = 1,
+    shard: Annotated[
+        str | None, typer.Option(help="i/n: make only every n-th object starting at i (then `dlsr data index`).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Generate procedural objects of the 13 ShapeNet categories, render them like 3D-R2N2, write ground truth."""
+    from dlsr.synth import SynthConfig, make_dataset, parse_categories, parse_shard
+
+    try:
+        chosen = parse_categories(categories.split(",")) if categories else ()
+        config = SynthConfig(
+            categories=chosen, per_category=per_category, views=views, sdf_resolution=resolution, seed=seed
+        )
+        shard_range = parse_shard(shard) if shard else None
+    except ConfigError as exc:
+        raise _usage_error(_escape(str(exc))) from None
+    report = _run_dataset_job(
+        functools.partial(make_dataset, config, out, workers=workers, shard=shard_range), "synth", quiet
+    )
+    _report_dataset(report, quiet)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@data_app.command("index")
+@handle_errors
+def data_index(
+    out: Annotated[Path, typer.Argument(help="A dataset folder written by `dlsr data synth --shard`.")],
+) -> None:
+    """Merge the shards of a dataset: write the split lists and metadata.json once every object is present."""
+    from dlsr.synth import write_index
+
+    metadata = write_index(out)
+    _stderr_console().print(f"{out}: indexed {metadata['total']} objects in {len(metadata['categories'])} categories")
+    sys.stdout.write(f"{out}\n")
+
+
+@data_app.command("prepare")
+@handle_errors
+def data_prepare(
+    meshes: Annotated[Path, typer.Argument(help="ShapeNetCore v1/v2 folder, or any folder of mesh files.")],
+    out: Annotated[Path, typer.Argument(help="Dataset folder to write (rerun the same command to resume).")],
+    categories: Annotated[str | None, typer.Option(help="Comma-separated synset ids or folder names.")] = None,
+    views: Annotated[int, typer.Option(min=1, help="Renderings per object.")] = 24,
+    resolution: Annotated[int, typer.Option(min=2, help="Samples per axis of the ground-truth SDF grid.")] = 32,
+    seed: Annotated[int, typer.Option(min=0, help="Seed for views, colours and samples.")] = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel processes.")] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Render your meshes and write the same ground truth as `dlsr data synth` (winding-number inside/outside)."""
+    from dlsr.synth import SynthConfig, prepare_dataset
+
+    chosen = tuple(c.strip() for c in categories.split(",") if c.strip()) if categories else ()
+    try:
+        config = SynthConfig(categories=chosen, views=views, sdf_resolution=resolution, seed=seed)
+    except ConfigError as exc:
+        raise _usage_error(_escape(str(exc))) from None
+    report = _run_dataset_job(
+        functools.partial(prepare_dataset, meshes, config, out, workers=workers), "prepare", quiet
+    )
+    _report_dataset(report, quiet)
+    if report.failed:
+        _stderr_console().print(f"skipped meshes and reasons: {out / 'prepare-report.json'}")
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------------------------- render
+
+
+@app.command()
+@handle_errors
+def render(
+    mesh: Annotated[Path, typer.Argument(help="Mesh file (obj, ply, off, stl, glb).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Picture to write (.png).")],
+    views: Annotated[int, typer.Option(min=1, max=64, help="Views around the object.")] = 8,
+    size: Annotated[int, typer.Option(min=16, max=2048, help="Side of each view, pixels.")] = 256,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing picture.")] = False,
+) -> None:
+    """Draw a contact sheet of a mesh from several views, for looking at results."""
+    from dlsr.data import png_bytes
+    from dlsr.files import atomic_write
+    from dlsr.meshio import load_mesh
+    from dlsr.render import contact_sheet
+
+    if output.suffix.lower() != ".png":
+        raise _usage_error(f"{output}: the picture is written as PNG; give a .png file name")
+    sheet = contact_sheet(load_mesh(mesh), views=views, size=size)
+    atomic_write(output, png_bytes(sheet), overwrite=overwrite)
+    sys.stdout.write(f"{output}\n")
+
+
 def main() -> None:
     """Entry point of the `dlsr` script and `python -m dlsr`."""
     app()

@@ -37,3 +37,7 @@ class DatasetError(DlsrError):
 
 class MissingDependencyError(DlsrError):
     """An optional dependency needed by the requested feature is not installed (e.g. the `dlsr[data]` extra)."""
+
+
+class MeshError(DlsrError):
+    """A mesh file or folder is missing, unreadable, empty, not a mesh, or not usable as a shape."""

@@ -153,8 +153,8 @@ def plan_synth(config: SynthConfig) -> list[ObjectTask]:
 def split_ids(model_ids: Sequence[str], fractions: tuple[float, float, float]) -> dict[str, list[str]]:
     """3D-R2N2's rule, extended with a validation part: sort the ids, then cut train | val | test."""
     ordered = sorted(model_ids)
-    n_train = int(round(fractions[0] * len(ordered)))
-    n_val = int(round(fractions[1] * len(ordered)))
+    n_train = round(fractions[0] * len(ordered))
+    n_val = round(fractions[1] * len(ordered))
     return {
         "train": ordered[:n_train],
         "val": ordered[n_train : n_train + n_val],
@@ -210,9 +210,12 @@ def write_object_files(
         near_surface_fraction=config.near_surface_fraction,
         loc=loc,
         scale=scale,
+        surface=mesh,
     )
     _save_npz(folder / "points.npz", points)
-    surface = surface_samples(mesh, config.surface_points, rng=np.random.default_rng(surface_seed), loc=loc, scale=scale)
+    surface = surface_samples(
+        mesh, config.surface_points, rng=np.random.default_rng(surface_seed), loc=loc, scale=scale
+    )
     _save_npz(folder / "pointcloud.npz", surface)
     occupancy = voxelize(sdf_source, config.voxel_resolution, bound=0.5)
     write_binvox(folder / "model.binvox", occupancy, translate=(-0.5, -0.5, -0.5), scale=1.0)
@@ -310,7 +313,9 @@ def prepare_object(task: ObjectTask, config: SynthConfig, out: Path, layout: str
         normalised, loc, scale = normalise(mesh)
         # Real meshes are rarely watertight: distances and inside/outside come from the winding number of the
         # mesh itself, never from ray parity.
-        write_object_files(folder, normalised, normalised, None, config, _seed_sequence(config, task), loc=loc, scale=scale)
+        write_object_files(
+            folder, normalised, normalised, None, config, _seed_sequence(config, task), loc=loc, scale=scale
+        )
 
     return _build_in_place(out, task, build)
 
@@ -380,9 +385,7 @@ def prepare_dataset(
         raise DatasetError(f"{source}: no mesh files (.obj, .ply, .off, .stl, .glb) found")
     settings = {"kind": "prepared", "source": str(source.resolve()), "layout": layout, "config": config_to_dict(config)}
     root = _open_dataset(Path(out), settings)
-    tasks = [
-        ObjectTask(entry.category, entry.model_id, index, str(entry.path)) for index, entry in enumerate(entries)
-    ]
+    tasks = [ObjectTask(entry.category, entry.model_id, index, str(entry.path)) for index, entry in enumerate(entries)]
     report = _run(tasks, root, workers, on_item, on_start, _PrepareJob(config, root, layout))
     failures = [{"mesh": r.task.source, "model_id": r.task.model_id, "reason": r.error} for r in report.failed]
     atomic_write(root / REPORT_FILE, (json.dumps({"skipped": failures}, indent=2) + "\n").encode())
@@ -422,7 +425,9 @@ def write_index(out: str | os.PathLike[str]) -> dict[str, Any]:
             ids.setdefault(task.category, []).append(task.model_id)
     else:
         ids = {
-            folder.name: sorted(child.name for child in folder.iterdir() if child.is_dir() and not child.name.startswith("."))
+            folder.name: sorted(
+                child.name for child in folder.iterdir() if child.is_dir() and not child.name.startswith(".")
+            )
             for folder in sorted(root.iterdir())
             if folder.is_dir() and not folder.name.startswith(".")
         }
@@ -458,7 +463,9 @@ def read_settings(root: Path) -> dict[str, Any]:
     try:
         settings = json.loads(path.read_text())
     except FileNotFoundError as exc:
-        raise DatasetError(f"{root}: not a dlsr dataset folder (no {SETTINGS_FILE}); make it with dlsr data synth") from exc
+        raise DatasetError(
+            f"{root}: not a dlsr dataset folder (no {SETTINGS_FILE}); make it with dlsr data synth"
+        ) from exc
     except (OSError, json.JSONDecodeError) as exc:
         raise DatasetError(f"{path}: unreadable ({exc}); delete the folder and make it again") from exc
     if not isinstance(settings, dict) or "kind" not in settings or "config" not in settings:
@@ -549,7 +556,9 @@ def _run(
     return report
 
 
-def _results(tasks: list[ObjectTask], workers: int, job: Callable[[ObjectTask], ObjectResult]) -> Iterator[ObjectResult]:
+def _results(
+    tasks: list[ObjectTask], workers: int, job: Callable[[ObjectTask], ObjectResult]
+) -> Iterator[ObjectResult]:
     """Run `job` over `tasks`, in this process or in a pool; results arrive as objects finish."""
     if workers == 1 or len(tasks) <= 1:
         yield from map(job, tasks)

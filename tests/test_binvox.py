@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from dlsr.binvox import Voxels, binvox_bytes, r2n2_frame, read_binvox, write_binvox
-from dlsr.errors import DatasetError
-from dlsr.errors import DlsrError
+from dlsr.errors import DatasetError, DlsrError
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 R2N2_CHAIRS = ("1a74a83fa6d24b3cacd67ce2c72c02e", "1a8bbf2994788e2743e99e0cae970928")

@@ -1,0 +1,207 @@
+"""Reading users' meshes: loading any common mesh file as one triangle mesh, finding meshes in a dataset folder,
+and bringing ShapeNetCore v2 meshes into the ShapeNet v1 frame that all of dlsr's data shares.
+
+`load_mesh` is forgiving about geometry (polygon soups, open and multi-part meshes are kept as they are) and
+strict about files: anything that is not a readable triangle mesh becomes a `MeshError` naming the file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from dlsr.errors import ConfigError, MeshError
+
+if TYPE_CHECKING:
+    import trimesh
+
+
+logger = logging.getLogger(__name__)
+
+MESH_EXTENSIONS = (".obj", ".ply", ".off", ".stl", ".glb", ".gltf")
+"""File extensions `load_mesh` reads and `find_meshes` collects (matched case-insensitively)."""
+
+Layout = Literal["shapenet-v1", "shapenet-v2", "folder"]
+
+SHAPENET_V2_TO_V1 = np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+"""Rotation taking ShapeNetCore v2 coordinates to v1's: v2 = R v1 with R = [[0,0,1],[0,1,0],[-1,0,0]] (a quarter
+turn about y, measured on ONet's data; see shared/realdata/README.md), so v1 = R^T v2. The small bounding-box
+offset between the two versions disappears in `dlsr.groundtruth.normalise`."""
+
+_V1_MESH = "model.obj"
+_V2_MESH = Path("models") / "model_normalized.obj"
+
+
+@dataclass(frozen=True)
+class MeshEntry:
+    """One mesh found by `find_meshes`."""
+
+    category: str  # ShapeNet synset id, or the folder the file is in relative to the root ("all" at the top)
+    model_id: str  # ShapeNet model id, or the file name without its extension
+    path: Path  # the mesh file
+
+
+def load_mesh(path: str | os.PathLike[str]) -> trimesh.Trimesh:
+    """Read a mesh file as one triangle mesh.
+
+    Scenes (multi-part OBJ, GLB/glTF node trees) are flattened with their transforms applied and concatenated.
+    Materials and textures are not loaded. Vertices that differ only in texture coordinates or normals are
+    merged (so a closed OBJ with UV seams is watertight); faces are otherwise kept as they are, soups included,
+    except faces with a non-finite vertex, a repeated vertex or zero area, which are dropped.
+
+    Args:
+        path: a file with one of MESH_EXTENSIONS.
+
+    Returns:
+        The mesh, in the file's own coordinates.
+
+    Raises:
+        MeshError: missing file, unsupported extension, unreadable or corrupt file, a point cloud or other
+            geometry without faces, or no usable face. The message names the file.
+    """
+    import trimesh
+
+    file = Path(path)
+    if not file.is_file():
+        raise MeshError(f"{file}: no such file" if not file.exists() else f"{file}: is not a file")
+    extension = file.suffix.lower()
+    if extension not in MESH_EXTENSIONS:
+        raise MeshError(f"{file}: unsupported mesh format {extension or '(none)'!r}; use {', '.join(MESH_EXTENSIONS)}")
+    try:
+        scene = trimesh.load_scene(file, file_type=extension[1:], skip_materials=True, process=False)
+        parts = [geometry for geometry in scene.dump() if isinstance(geometry, trimesh.Trimesh)]
+    except Exception as exc:  # every parser fails differently; all of them mean "not a readable mesh file"
+        kind = extension[1:].upper()
+        raise MeshError(f"{file}: cannot read as {kind}; the file is corrupt or not {kind} ({_reason(exc)})") from exc
+    parts = [part for part in parts if len(part.faces) > 0]
+    if not parts:
+        raise MeshError(f"{file}: {_describe_faceless(scene)}; dlsr needs a triangle mesh")
+    vertices = np.concatenate([np.asarray(part.vertices, dtype=np.float64) for part in parts])
+    offsets = np.cumsum([0] + [len(part.vertices) for part in parts[:-1]])
+    faces = np.concatenate(
+        [np.asarray(part.faces, dtype=np.int64) + offset for part, offset in zip(parts, offsets, strict=True)]
+    )
+    faces = _usable_faces(vertices, faces)
+    if len(faces) == 0:
+        raise MeshError(f"{file}: every face is degenerate (zero area or non-finite vertices); nothing to use")
+    # Keep only referenced vertices first: a stray NaN vertex would poison the merge below.
+    used, compact = np.unique(faces, return_inverse=True)
+    mesh = trimesh.Trimesh(vertices[used], compact.reshape(-1, 3), process=False)
+    mesh.merge_vertices(merge_tex=True, merge_norm=True)
+    return mesh
+
+
+def find_meshes(root: str | os.PathLike[str]) -> tuple[list[MeshEntry], Layout]:
+    """Find the meshes in a dataset folder and tell its layout.
+
+    Layouts, tried in this order:
+        "shapenet-v2": `<synset>/<model_id>/models/model_normalized.obj` (ShapeNetCore v2);
+        "shapenet-v1": `<synset>/<model_id>/model.obj` (ShapeNetCore v1, what 3D-R2N2 used);
+        "folder": any mesh files below `root`; category = the file's folder relative to `root` ("all" for files
+        directly in `root`), model_id = the file name without its extension.
+    `root` may also be one synset folder of a ShapeNet tree (`<model_id>/model.obj`...): its name is then the
+    category. Hidden files and folders are skipped.
+
+    Args:
+        root: the folder to search.
+
+    Returns:
+        (entries sorted by category then model_id, layout name).
+
+    Raises:
+        MeshError: `root` is not a folder, holds no mesh, or two files would get the same category/model_id.
+    """
+    folder = Path(root)
+    if not folder.is_dir():
+        raise MeshError(f"{folder}: not a folder; give the folder that holds the meshes")
+    for layout, relative in (("shapenet-v2", _V2_MESH), ("shapenet-v1", Path(_V1_MESH))):
+        depth = len(relative.parts)
+        files = sorted(p for p in folder.glob(f"*/*/{relative.as_posix()}") if _visible(p, folder))
+        if files:
+            entries = [MeshEntry(p.parents[depth].name, p.parents[depth - 1].name, p) for p in files]
+            return _checked(entries, folder), layout  # type: ignore[return-value]
+        files = sorted(p for p in folder.glob(f"*/{relative.as_posix()}") if _visible(p, folder))
+        if files:  # root is one synset folder of a ShapeNet tree
+            entries = [MeshEntry(folder.name, p.parents[depth - 1].name, p) for p in files]
+            return _checked(entries, folder), layout  # type: ignore[return-value]
+    entries = []
+    for path in sorted(folder.rglob("*")):
+        if path.suffix.lower() in MESH_EXTENSIONS and path.is_file() and _visible(path, folder):
+            parent = path.parent.relative_to(folder).as_posix()
+            entries.append(MeshEntry("all" if parent == "." else parent, path.stem, path))
+    if not entries:
+        raise MeshError(f"{folder}: no mesh files found (looked for {', '.join(MESH_EXTENSIONS)})")
+    return _checked(entries, folder), "folder"
+
+
+def to_shapenet_v1_frame(mesh: trimesh.Trimesh, layout: str) -> trimesh.Trimesh:
+    """Bring a mesh from its dataset's frame into ShapeNet v1's (y up), the frame of all dlsr data.
+
+    Only ShapeNetCore v2 differs (a quarter turn about y, see SHAPENET_V2_TO_V1); other layouts are already in
+    the v1 frame as far as dlsr can tell, and are returned unchanged.
+
+    Args:
+        mesh: as loaded from a file of that layout; it is not modified.
+        layout: "shapenet-v1", "shapenet-v2" or "folder" (as returned by `find_meshes`).
+
+    Returns:
+        The mesh in the v1 frame (a rotated copy for v2, the same object otherwise).
+
+    Raises:
+        ConfigError: unknown layout.
+    """
+    if layout not in ("shapenet-v1", "shapenet-v2", "folder"):
+        raise ConfigError(f"unknown mesh layout {layout!r}; use 'shapenet-v1', 'shapenet-v2' or 'folder'")
+    if layout != "shapenet-v2":
+        return mesh
+    rotated = mesh.copy()
+    rotated.vertices = np.asarray(mesh.vertices, dtype=np.float64) @ SHAPENET_V2_TO_V1.T
+    return rotated
+
+
+def _usable_faces(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Faces int64 (F', 3) that reference existing, finite, distinct vertices and have positive area."""
+    faces = faces[((faces >= 0) & (faces < len(vertices))).all(axis=1)]
+    faces = faces[np.isfinite(vertices).all(axis=1)[faces].all(axis=1)]
+    corners = vertices[faces]
+    area2 = np.linalg.norm(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1)
+    return faces[area2 > 0]
+
+
+def _describe_faceless(scene: object) -> str:
+    geometry = list(getattr(scene, "geometry", {}).values())
+    if not geometry:
+        return "no geometry in the file (empty, or not a mesh file)"
+    points = sum(len(getattr(g, "vertices", ())) for g in geometry)
+    kinds = sorted({type(g).__name__ for g in geometry})
+    if kinds == ["PointCloud"]:
+        return f"a point cloud of {points} points without faces"
+    return f"no triangle faces (found {', '.join(kinds)})"
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ImportError):  # a parser's optional helper is missing: its name would mislead
+        return "parser gave up"
+    text = " ".join(str(exc).split())
+    return text[:200] if text else type(exc).__name__
+
+
+def _visible(path: Path, root: Path) -> bool:
+    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def _checked(entries: list[MeshEntry], root: Path) -> list[MeshEntry]:
+    entries = sorted(entries, key=lambda e: (e.category, e.model_id, str(e.path)))
+    for previous, entry in itertools.pairwise(entries):
+        if (previous.category, previous.model_id) == (entry.category, entry.model_id):
+            raise MeshError(
+                f"{root}: {previous.path.name} and {entry.path.name} in {entry.category!r} would both be model "
+                f"{entry.model_id!r}; rename or remove one"
+            )
+    return entries
