@@ -499,6 +499,7 @@ def _open_dataset(root: Path, settings: dict[str, Any]) -> Path:
         raise DatasetError(f"{root}: exists and is not a folder; choose another output folder")
     root.mkdir(parents=True, exist_ok=True)
     path = root / SETTINGS_FILE
+    settings = json.loads(json.dumps(settings))  # as it reads back from disk (tuples become lists)
     if path.exists():
         existing = read_settings(root)
         if existing != settings:

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trimesh
-from conftest import TinyModel, box_half_sizes, realdata_path, rectangle_image
 from PIL import Image
 from typer.testing import CliRunner
 
+from conftest import TinyModel, box_half_sizes, realdata_path, rectangle_image
 from dlsr import cli
 from dlsr.cli import app
 

@@ -1,0 +1,218 @@
+"""Datasets on disk: layout, determinism, resuming (also after a kill), shards, and users' meshes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from conftest import realdata_path
+from dlsr.binvox import read_binvox
+from dlsr.camera import read_rendering_metadata
+from dlsr.cli import app
+from dlsr.errors import DatasetError
+from dlsr.sdf import read_sdf_archive
+from dlsr.synth import SynthConfig, make_dataset, plan_synth, prepare_dataset, write_index
+
+SMALL = SynthConfig(
+    categories=("03001627", "04379243"), per_category=3, views=2, sdf_resolution=16, points=2000, surface_points=1500
+)
+OBJECT_FILES = {"model.obj", "sdf.npz", "points.npz", "pointcloud.npz", "model.binvox", "rendering"}
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("synth") / "data"
+    report = make_dataset(SMALL, out)
+    assert report.written == 6 and not report.failed and report.indexed
+    return out
+
+
+def arrays_of(folder: Path) -> dict[str, bytes]:
+    """Every array and rendering of a dataset, keyed by relative path, as bytes."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.suffix == ".npz":
+            with np.load(path) as archive:
+                for key in archive.files:
+                    found[f"{path.relative_to(folder)}:{key}"] = archive[key].tobytes()
+        elif path.suffix in (".png", ".binvox", ".txt", ".lst"):
+            found[str(path.relative_to(folder))] = path.read_bytes()
+    return found
+
+
+def test_layout_and_contents(small_dataset: Path) -> None:
+    metadata = json.loads((small_dataset / "metadata.json").read_text())
+    assert metadata["total"] == 6
+    assert metadata["categories"]["03001627"] == {"name": "chair", "count": 3, "train": 2, "val": 0, "test": 1}
+    for category in SMALL.categories:
+        lists = {
+            split: (small_dataset / category / f"{split}.lst").read_text().split() for split in ("train", "val", "test")
+        }
+        models = sorted(p.name for p in (small_dataset / category).iterdir() if p.is_dir())
+        assert sorted(m for members in lists.values() for m in members) == models  # the splits partition them
+        for model in models:
+            folder = small_dataset / category / model
+            assert {p.name for p in folder.iterdir()} == OBJECT_FILES
+            sdf, grid = read_sdf_archive(folder / "sdf.npz")
+            assert sdf.shape == (16, 16, 16) and grid.bound == SMALL.sdf_bound
+            assert sdf.min() < 0 < sdf.max()
+            with np.load(folder / "points.npz") as points:
+                inside = np.unpackbits(points["occupancies"])[: len(points["points"])].astype(bool)
+                assert points["points"].shape == (2000, 3) and 0 < inside.mean() < 0.5
+            voxels = read_binvox(folder / "model.binvox").occupancy
+            assert voxels.shape == (32, 32, 32) and voxels.any()
+            cameras = read_rendering_metadata(folder / "rendering" / "rendering_metadata.txt")
+            assert len(cameras) == 2
+            with Image.open(folder / "rendering" / "00.png") as picture:
+                assert picture.size == (137, 137) and picture.mode == "RGBA"
+                alpha = np.asarray(picture)[..., 3]
+            assert 0.02 < (alpha > 0).mean() < 0.9
+            assert alpha[0].max() == alpha[-1].max() == 0  # the object is never cut off at the border
+
+
+def test_rerun_skips_finished_objects(small_dataset: Path) -> None:
+    before = {p: p.stat().st_mtime_ns for p in small_dataset.rglob("*.npz")}
+    report = make_dataset(SMALL, small_dataset)
+    assert report.skipped == 6 and report.written == 0
+    assert {p: p.stat().st_mtime_ns for p in small_dataset.rglob("*.npz")} == before
+
+
+def test_same_seed_gives_identical_arrays_and_another_seed_does_not(small_dataset: Path, tmp_path: Path) -> None:
+    config = SynthConfig(**{**SMALL.__dict__, "categories": ("03001627",)})
+    make_dataset(config, tmp_path / "again")
+    ours = arrays_of(tmp_path / "again" / "03001627")
+    reference = arrays_of(small_dataset / "03001627")
+    assert set(ours) <= set(reference)
+    assert all(ours[key] == reference[key] for key in ours if not key.endswith(".lst"))
+    other = SynthConfig(**{**config.__dict__, "seed": 1})
+    assert {t.model_id for t in plan_synth(other)}.isdisjoint(t.model_id for t in plan_synth(config))
+
+
+def test_other_settings_in_the_same_folder_are_refused(small_dataset: Path) -> None:
+    with pytest.raises(DatasetError, match="other settings"):
+        make_dataset(SynthConfig(**{**SMALL.__dict__, "views": 3}), small_dataset)
+
+
+def test_shards_then_index_equal_one_run(small_dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sharded"
+    first = make_dataset(SMALL, out, shard=(0, 2))
+    assert first.written == 3 and not first.indexed
+    with pytest.raises(DatasetError, match="3 of 6 objects are missing"):
+        write_index(out)
+    make_dataset(SMALL, out, shard=(1, 2), workers=2)
+    write_index(out)
+    for category in SMALL.categories:
+        for split in ("train", "val", "test"):
+            name = f"{category}/{split}.lst"
+            assert (out / name).read_text() == (small_dataset / name).read_text()
+    merged, single = arrays_of(out), arrays_of(small_dataset)
+    assert merged.keys() == single.keys() and all(merged[k] == single[k] for k in merged)
+
+
+def test_a_killed_run_resumes_to_the_same_result(tmp_path: Path) -> None:
+    """kill -9 in the middle of `dlsr data synth`, rerun the same command: same files as an uninterrupted run."""
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "dlsr", "data", "synth", str(out), "--categories", "lamp", "--per-category", "4",
+               "--views", "2", "--resolution", "8", "--quiet"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    category = out / "03636649"
+    while time.monotonic() < deadline:
+        done = [p for p in category.iterdir() if p.is_dir() and not p.name.startswith(".")] if category.exists() else []
+        if done:
+            break
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = [p for p in category.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert 1 <= len(finished) < 4, "the kill must land mid-run"
+    assert not (out / "metadata.json").exists()
+    subprocess.run(command, check=True)
+    assert not [p for p in category.iterdir() if p.name.startswith(".tmp-")]  # leftovers were cleaned
+
+    config = SynthConfig(categories=("03636649",), per_category=4, views=2, sdf_resolution=8)
+    make_dataset(config, tmp_path / "clean")
+    resumed, clean = arrays_of(out), arrays_of(tmp_path / "clean")
+    assert resumed.keys() == clean.keys()
+    assert all(resumed[key] == clean[key] for key in clean)
+
+
+def test_prepare_real_meshes(tmp_path: Path) -> None:
+    """The classic meshes: watertight, open (teapot), holed (bunny), multi-part (ant), a polygon soup (chair)."""
+    meshes = realdata_path("meshes")
+    source = tmp_path / "meshes"
+    source.mkdir()
+    for name in ("teapot.obj", "bunny.ply", "chair_model.obj", "ant.ply"):
+        (source / name).symlink_to(meshes / name)
+    (source / "broken.obj").write_text("v 0 0 0\nthis is not a mesh\n")
+    config = SynthConfig(views=2, sdf_resolution=16, points=5000, surface_points=2000)
+    report = prepare_dataset(source, config, tmp_path / "out")
+    assert report.written == 4
+    assert [r.task.model_id for r in report.failed] == ["broken"]
+    skipped = json.loads((tmp_path / "out" / "prepare-report.json").read_text())["skipped"]
+    assert skipped[0]["model_id"] == "broken" and "broken.obj" in skipped[0]["reason"]
+    metadata = json.loads((tmp_path / "out" / "metadata.json").read_text())
+    assert metadata["layout"] == "folder" and metadata["categories"]["all"]["count"] == 4
+    for name in ("teapot", "bunny", "chair_model", "ant"):
+        folder = tmp_path / "out" / "all" / name
+        with np.load(folder / "points.npz") as points:
+            inside = np.unpackbits(points["occupancies"])[: len(points["points"])].astype(bool)
+            uniform = int(points["uniform_count"])
+            # A solid fills a sensible share of the padded box (open and holed meshes included).
+            assert 0.003 < inside[:uniform].mean() < 0.6, name
+            # loc/scale map the normalised points back onto the source mesh's frame.
+            assert float(points["scale"]) > 0
+        sdf, _ = read_sdf_archive(folder / "sdf.npz")
+        assert sdf.min() < 0 < sdf.max(), name
+
+
+def test_prepare_shapenet_v2_layout(tmp_path: Path) -> None:
+    source = realdata_path("onet", "ShapeNetCore.v2")
+    config = SynthConfig(views=2, sdf_resolution=16, points=5000, surface_points=2000)
+    report = prepare_dataset(source, config, tmp_path / "out")
+    assert report.written == 2 and not report.failed
+    metadata = json.loads((tmp_path / "out" / "metadata.json").read_text())
+    assert metadata["layout"] == "shapenet-v2"
+    assert set(metadata["categories"]) == {"02828884", "04379243"}
+    assert metadata["categories"]["04379243"]["name"] == "table"
+
+
+runner = CliRunner()
+
+
+def test_cli_synth_render_and_errors(tmp_path: Path) -> None:
+    out = tmp_path / "cli"
+    result = runner.invoke(app, ["data", "synth", str(out), "--categories", "rifle", "--per-category", "1",
+                                 "--views", "1", "--resolution", "8", "--quiet"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(out)
+    mesh = next((out / "04090263").glob("*/model.obj"))
+    picture = tmp_path / "sheet.png"
+    result = runner.invoke(app, ["render", str(mesh), "-o", str(picture), "--views", "3", "--size", "64"])
+    assert result.exit_code == 0, result.output
+    with Image.open(picture) as sheet:
+        pixels = np.asarray(sheet.convert("RGB"))
+    assert pixels.shape[1] >= 3 * 64 and (pixels < 200).any()
+
+    for args, code, needle in [
+        (["data", "synth", str(out), "--shard", "2/2"], 2, "0 <= i < n"),
+        (["data", "synth", str(out), "--categories", "spaceship"], 2, "unknown category"),
+        (["data", "synth", str(out), "--per-category", "2", "--quiet"], 1, "other settings"),
+        (["data", "index", str(tmp_path)], 1, "not a dlsr dataset folder"),
+        (["data", "prepare", str(tmp_path / "nowhere"), str(tmp_path / "o")], 1, "not a folder"),
+        (["render", str(tmp_path / "missing.obj"), "-o", str(tmp_path / "x.png")], 1, "missing.obj"),
+        (["render", str(mesh), "-o", str(tmp_path / "x.jpg")], 2, ".png"),
+    ]:
+        result = runner.invoke(app, args)
+        assert result.exit_code == code, (args, result.output)
+        assert needle in result.stderr and "Traceback" not in result.stderr, (args, result.stderr)
