@@ -49,8 +49,13 @@ def _stderr_console() -> Any:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    _stderr_console().print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    """Print `error: message` on stderr (message taken literally, never as markup); the Exit to raise."""
+    _print_error(message)
     return typer.Exit(code)
+
+
+def _print_error(message: str) -> None:
+    _stderr_console().print(f"[bold red]error:[/] {_escape(message)}", markup=True, highlight=False)
 
 
 def _usage_error(message: str) -> typer.Exit:
@@ -67,7 +72,7 @@ def handle_errors(command: F) -> F:
         except DlsrError as exc:
             if os.environ.get(DEBUG_ENV):
                 raise
-            raise _fail(_escape(str(exc))) from None
+            raise _fail(str(exc)) from None
         except KeyboardInterrupt:
             raise _fail("interrupted", code=130) from None
 
@@ -141,7 +146,6 @@ def _plan_jobs(inputs: list[str], output: str | None, format: str | None) -> lis
         name = "<stdin>" if inputs[0] == STDIO else inputs[0]
         return [_Job(inputs[0], name, None, resolve_format(None, format or "obj"))]
 
-    folder: Path | None
     target = Path(output) if output is not None else Path(".")
     suffix = target.suffix.lower().lstrip(".")
     names_a_file = output is not None and not target.is_dir() and not output.endswith(("/", os.sep)) and suffix != ""
@@ -221,7 +225,7 @@ def reconstruct(
     try:
         jobs = _plan_jobs(inputs, output, format)
     except ConfigError as exc:
-        raise _usage_error(_escape(str(exc))) from None
+        raise _usage_error(str(exc)) from None
     to_stdout = jobs[0].destination is None
     if to_stdout and (save_sdf or save_input):
         raise _usage_error("--save-sdf and --save-input need -o to be a file or folder, not stdout")
@@ -233,7 +237,7 @@ def reconstruct(
     console = _stderr_console()
     failures = len(unmatched)
     for pattern in unmatched:
-        console.print(f"[bold red]error:[/] {_escape(pattern)}: no files match this pattern")
+        _print_error(f"{pattern}: no files match this pattern")
     model = load_model(weights, device)
     started = time.perf_counter()
     done = 0
@@ -243,7 +247,7 @@ def reconstruct(
         for job, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, DlsrError):
                 failures += 1
-                console.print(f"[bold red]error:[/] {_escape(str(outcome))}")
+                _print_error(str(outcome))
                 if json_lines:
                     _emit_json({"input": job.name, "output": None, "error": str(outcome)})
                 continue
@@ -388,7 +392,7 @@ def info(
         for line in card_lines(card):
             out.print(line, markup=False)
     if weights is not None and card["weights"].get("error"):
-        raise _fail(_escape(card["weights"]["error"]))
+        raise _fail(card["weights"]["error"])
 
 
 # --------------------------------------------------------------------------------------------- data
@@ -425,8 +429,7 @@ def _progress(description: str, quiet: bool) -> Any:
 
 
 def _run_dataset_job(run: Callable[..., Any], description: str, quiet: bool) -> Any:
-    """Drive a dataset writer with a progress bar; failed objects are printed as they happen."""
-    console = _stderr_console()
+    """Drive a dataset writer with a progress bar; failed objects are printed (above the bar) as they happen."""
     with _progress(description, quiet) as progress:
         task = progress.add_task(description, total=None, rate="")
         started = time.perf_counter()
@@ -436,7 +439,7 @@ def _run_dataset_job(run: Callable[..., Any], description: str, quiet: bool) -> 
 
         def on_item(result: Any) -> None:
             if result.status == "failed":
-                console.print(f"[bold red]error:[/] {_escape(result.error)}")
+                progress.console.print(f"[bold red]error:[/] {_escape(result.error)}")
             elapsed = max(time.perf_counter() - started, 1e-9)
             done = progress.tasks[0].completed + 1
             progress.update(task, advance=1, rate=f"{done / elapsed:.2f} obj/s")
@@ -481,7 +484,7 @@ def data_synth(
         )
         shard_range = parse_shard(shard) if shard else None
     except ConfigError as exc:
-        raise _usage_error(_escape(str(exc))) from None
+        raise _usage_error(str(exc)) from None
     report = _run_dataset_job(
         functools.partial(make_dataset, config, out, workers=workers, shard=shard_range), "synth", quiet
     )
@@ -522,7 +525,7 @@ def data_prepare(
     try:
         config = SynthConfig(categories=chosen, views=views, sdf_resolution=resolution, seed=seed)
     except ConfigError as exc:
-        raise _usage_error(_escape(str(exc))) from None
+        raise _usage_error(str(exc)) from None
     report = _run_dataset_job(
         functools.partial(prepare_dataset, meshes, config, out, workers=workers), "prepare", quiet
     )
