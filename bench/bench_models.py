@@ -2,44 +2,38 @@
 
 Usage: python bench/bench_models.py [--threads N] [--repeats K] [--arch NAME ...] [--bf16] [--channels-last]
 
-Columns: batch-1 latency (ms, median over K timed calls after warm-up), batch-32 inference samples/s and
-batch-16 training samples/s (forward + L1 loss on the grid + backward + AdamW step), each the median over K
-timed iterations. The last lines give dlsr-lite's speed over dls-paper-resnet, measured in the same run.
+Columns: batch-1 latency (ms: per round, the fastest of 3 calls; then the median over rounds), batch-32 eval
+inference samples/s and batch-16 training samples/s (forward + L1 loss on the grid + backward + AdamW step),
+each the median over K rounds after one warm-up. The architectures take turns within every round, so a burst
+of load from other processes hits all of them alike, and the closing lines give dlsr-lite's speed over
+dls-paper-resnet from the same rounds. The load average printed before and after says how quiet it was.
+
 `--bf16` adds the same columns under `torch.autocast("cpu", dtype=torch.bfloat16)`: fast only on CPUs with
-native bf16 (AVX512-BF16 / AMX); elsewhere oneDNN falls back to reference kernels that are ~100x slower.
+native bf16 (AVX512-BF16 / AMX); on an AVX2-only CPU oneDNN falls back to reference kernels that run many
+times slower than fp32, so expect a long run there.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dlsr.models import MODELS, SdfNet, build_model, count_parameters  # noqa: E402
+from dlsr.models import MODELS, SdfNet, build_model, count_parameters
 
 LATENCY_BATCH = 1
+LATENCY_CALLS = 3  # per round; the fastest one counts, as single calls are the most exposed to noise
 INFERENCE_BATCH = 32
 TRAINING_BATCH = 16
-
-
-def median_seconds(step: Callable[[], object], repeats: int, warmup: int = 1) -> float:
-    """Median wall time of `step()` over `repeats` calls after `warmup` untimed calls."""
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def autocast(bf16: bool) -> contextlib.AbstractContextManager[object]:
@@ -47,41 +41,54 @@ def autocast(bf16: bool) -> contextlib.AbstractContextManager[object]:
     return torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
 
 
-def images_for(model: SdfNet, batch: int, channels_last: bool) -> torch.Tensor:
-    """Random images (batch, 3, S, S) in [0, 1], in the memory format the model runs in."""
-    size = model.config.image_size
-    images = torch.rand(batch, 3, size, size)
-    return images.contiguous(memory_format=torch.channels_last) if channels_last else images
+def to_channels_last(model: torch.nn.Module) -> None:
+    """Store 2-D conv weights channels_last and 3-D ones channels_last_3d."""
+    for module in model.modules():
+        weight = getattr(module, "weight", None)
+        if isinstance(weight, torch.Tensor) and weight.ndim == 4:
+            module.to(memory_format=torch.channels_last)
+        elif isinstance(weight, torch.Tensor) and weight.ndim == 5:
+            module.to(memory_format=torch.channels_last_3d)
 
 
-def inference_seconds(model: SdfNet, batch: int, repeats: int, bf16: bool, channels_last: bool) -> float:
-    """Median seconds of one eval-mode forward pass on `batch` images."""
-    model.eval()
-    images = images_for(model, batch, channels_last)
+class Runner:
+    """One architecture with its inputs and optimizer; each method times one measurement in seconds."""
 
-    def step() -> None:
-        with torch.inference_mode(), autocast(bf16):
-            model(images)
+    def __init__(self, arch: str, bf16: bool, channels_last: bool) -> None:
+        torch.manual_seed(0)
+        self.model: SdfNet = build_model(arch)
+        if channels_last:
+            to_channels_last(self.model)
+        self.bf16 = bf16
+        size, resolution = self.model.config.image_size, self.model.config.resolution
+        generator = torch.Generator().manual_seed(0)
+        memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.images = {
+            batch: torch.rand(batch, 3, size, size, generator=generator).contiguous(memory_format=memory_format)
+            for batch in (LATENCY_BATCH, INFERENCE_BATCH, TRAINING_BATCH)
+        }
+        self.target = torch.randn(TRAINING_BATCH, resolution, resolution, resolution, generator=generator) * 0.1
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=1e-4)
 
-    return median_seconds(step, repeats, warmup=2 if batch == 1 else 1)
+    def inference(self, batch: int) -> float:
+        """Seconds of one eval-mode forward pass on `batch` images."""
+        self.model.eval()
+        images = self.images[batch]
+        start = time.perf_counter()
+        with torch.inference_mode(), autocast(self.bf16):
+            self.model(images)
+        return time.perf_counter() - start
 
-
-def training_seconds(model: SdfNet, batch: int, repeats: int, bf16: bool, channels_last: bool) -> float:
-    """Median seconds of one training step (forward, L1 loss, backward, AdamW) on `batch` images."""
-    model.train()
-    images = images_for(model, batch, channels_last)
-    resolution = model.config.resolution
-    target = torch.randn(batch, resolution, resolution, resolution) * 0.1
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-
-    def step() -> None:
-        optimizer.zero_grad(set_to_none=True)
-        with autocast(bf16):
-            loss = (model(images) - target).abs().mean()
+    def training_step(self) -> float:
+        """Seconds of one training step: forward, L1 loss, backward, AdamW."""
+        self.model.train()
+        start = time.perf_counter()
+        self.optimizer.zero_grad(set_to_none=True)
+        with autocast(self.bf16):
+            loss = (self.model(self.images[TRAINING_BATCH]) - self.target).abs().mean()
         loss.backward()
-        optimizer.step()
-
-    return median_seconds(step, repeats)
+        self.optimizer.step()
+        return time.perf_counter() - start
 
 
 @contextlib.contextmanager
@@ -95,32 +102,27 @@ def fixed_threads(threads: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def to_channels_last(model: torch.nn.Module) -> None:
-    """Store 2-D conv weights channels_last and 3-D ones channels_last_3d (activations follow the weights)."""
-    for module in model.modules():
-        weight = getattr(module, "weight", None)
-        if isinstance(weight, torch.Tensor) and weight.ndim == 4:
-            module.to(memory_format=torch.channels_last)
-        elif isinstance(weight, torch.Tensor) and weight.ndim == 5:
-            module.to(memory_format=torch.channels_last_3d)
-
-
-def measure(arch: str, repeats: int, bf16: bool, channels_last: bool) -> dict[str, float]:
-    """All columns for one architecture (fp32, plus bf16 autocast when asked)."""
-    torch.manual_seed(0)
-    model = build_model(arch)
-    if channels_last:
-        to_channels_last(model)
-    row = {"params": float(count_parameters(model))}
+def measure(archs: list[str], repeats: int, bf16: bool, channels_last: bool) -> dict[str, dict[str, float]]:
+    """All columns for each architecture (fp32, plus bf16 autocast when asked), architectures interleaved."""
+    rows: dict[str, dict[str, float]] = {}
     for dtype in ("fp32", "bf16") if bf16 else ("fp32",):
-        low = dtype == "bf16"
-        latency = inference_seconds(model, LATENCY_BATCH, repeats, low, channels_last)
-        inference = inference_seconds(model, INFERENCE_BATCH, repeats, low, channels_last)
-        training = training_seconds(model, TRAINING_BATCH, repeats, low, channels_last)
-        row[f"{dtype} b1 ms"] = 1000.0 * latency
-        row[f"{dtype} b{INFERENCE_BATCH} inf/s"] = INFERENCE_BATCH / inference
-        row[f"{dtype} b{TRAINING_BATCH} train/s"] = TRAINING_BATCH / training
-    return row
+        runners = {arch: Runner(arch, dtype == "bf16", channels_last) for arch in archs}
+        for runner in runners.values():  # warm-up: oneDNN primitive caches, allocator, optimizer state
+            runner.inference(LATENCY_BATCH)
+            runner.inference(INFERENCE_BATCH)
+            runner.training_step()
+        times: dict[str, dict[str, list[float]]] = {arch: {"b1": [], "inf": [], "train": []} for arch in archs}
+        for _ in range(repeats):
+            for arch, runner in runners.items():
+                times[arch]["b1"].append(min(runner.inference(LATENCY_BATCH) for _ in range(LATENCY_CALLS)))
+                times[arch]["inf"].append(runner.inference(INFERENCE_BATCH))
+                times[arch]["train"].append(runner.training_step())
+        for arch, runner in runners.items():
+            row = rows.setdefault(arch, {"params": float(count_parameters(runner.model))})
+            row[f"{dtype} b{LATENCY_BATCH} ms"] = 1000.0 * statistics.median(times[arch]["b1"])
+            row[f"{dtype} b{INFERENCE_BATCH} inf/s"] = INFERENCE_BATCH / statistics.median(times[arch]["inf"])
+            row[f"{dtype} b{TRAINING_BATCH} train/s"] = TRAINING_BATCH / statistics.median(times[arch]["train"])
+    return rows
 
 
 def render(rows: dict[str, dict[str, float]]) -> str:
@@ -139,18 +141,19 @@ def render(rows: dict[str, dict[str, float]]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
-    parser.add_argument("--repeats", type=int, default=5, help="timed iterations per measurement (median)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed rounds per measurement (median)")
     parser.add_argument("--arch", nargs="+", choices=list(MODELS), default=list(MODELS), help="architectures")
     parser.add_argument("--bf16", action="store_true", help="also measure under bf16 autocast")
-    parser.add_argument("--channels-last", action="store_true", help="run 3-D layers in channels_last_3d")
+    parser.add_argument("--channels-last", action="store_true", help="store conv weights and feed images channels-last")
     args = parser.parse_args(argv)
 
-    print(f"torch {torch.__version__}, {args.threads} threads, CPU capability "
-          f"{torch.backends.cpu.get_cpu_capability()}, repeats {args.repeats}")
-    rows: dict[str, dict[str, float]] = {}
+    print(
+        f"torch {torch.__version__}, {args.threads} threads, CPU capability "
+        f"{torch.backends.cpu.get_cpu_capability()}, repeats {args.repeats}, "
+        f"load average before {os.getloadavg()[0]:.2f}"
+    )
     with fixed_threads(args.threads):
-        for arch in args.arch:
-            rows[arch] = measure(arch, args.repeats, args.bf16, args.channels_last)
+        rows = measure(args.arch, args.repeats, args.bf16, args.channels_last)
     print(render(rows))
 
     if {"dlsr-lite", "dls-paper-resnet"} <= rows.keys():
@@ -160,6 +163,7 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             ratio = paper[name] / lite[name] if name.endswith("ms") else lite[name] / paper[name]
             print(f"dlsr-lite / dls-paper-resnet speed, {name}: {ratio:.1f}x")
+    print(f"load average after {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
