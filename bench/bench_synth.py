@@ -10,24 +10,30 @@ size of the largest worker for two dataset sizes; flat means it does not grow wi
 from __future__ import annotations
 
 import argparse
-import resource
+import json
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 
 def synth(per_category: int, workers: int, views: int, folder: Path) -> tuple[int, float, float]:
-    from dlsr.synth import SynthConfig, make_dataset
-
-    config = SynthConfig(per_category=per_category, views=views)
-    started = time.perf_counter()
-    report = make_dataset(config, folder, workers=workers)
-    seconds = time.perf_counter() - started
-    peak_mib = (
-        max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-        / 1024
+    """Make one dataset in a fresh process, so the peak memory it reports belongs to this dataset alone."""
+    code = (
+        "import json, resource, sys, time\n"
+        "from dlsr.synth import SynthConfig, make_dataset\n"
+        f"config = SynthConfig(per_category={per_category}, views={views})\n"
+        "started = time.perf_counter()\n"
+        f"report = make_dataset(config, {str(folder)!r}, workers={workers})\n"
+        "seconds = time.perf_counter() - started\n"
+        "peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,\n"
+        "           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024\n"
+        "print(json.dumps([report.written, seconds, peak]))\n"
     )
-    return report.written, seconds, peak_mib
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    written, seconds, peak = json.loads(result.stdout.strip().splitlines()[-1])
+    return int(written), float(seconds), float(peak)
 
 
 def main() -> None:
@@ -38,7 +44,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        for per_category in (args.per_category, 2 * args.per_category):
+        for per_category in (args.per_category, 3 * args.per_category):
             count, seconds, peak = synth(per_category, args.workers, args.views, Path(tmp) / f"synth{per_category}")
             print(
                 f"synth: {count} objects ({per_category}/category, {args.views} views, {args.workers} workers) in "
