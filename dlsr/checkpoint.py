@@ -88,7 +88,7 @@ def save_weights(
     """
     from safetensors.torch import save
 
-    module = getattr(model, "module", model)  # DistributedDataParallel
+    module: Any = getattr(model, "module", model)  # DistributedDataParallel
     module = getattr(module, "_orig_mod", module)  # torch.compile
     arch, config = module.arch, module.config
     if grid.resolution != config.resolution:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 
@@ -205,7 +205,7 @@ def union(*functions: SdfFunction) -> SdfFunction:
 # SDF grids on disk (`dlsr reconstruct --save-sdf`, the `sdf.npz` of datasets)
 
 
-def sdf_archive(sdf: np.ndarray, grid: Grid, level: float = 0.0) -> dict[str, np.ndarray]:
+def sdf_archive(sdf: np.ndarray, grid: Grid, level: float = 0.0) -> dict[str, Any]:
     """The arrays of an `.npz` holding an SDF grid and everything needed to place it in the world.
 
     Keys: `sdf` float32 (R, R, R); `bound`, `resolution`, `spacing`; `bounds` (2, 3) = the cube's min and max

@@ -260,7 +260,7 @@ def write_renderings(
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     # Uncompressed, like ONet's files: float16 points barely compress, and loading stays fast.
     with open(path, "wb") as stream:
-        np.savez(stream, **arrays)
+        np.savez(stream, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds badly
 
 
 def _build_in_place(out: Path, task: ObjectTask, build: Callable[[Path], None]) -> ObjectResult:
@@ -432,7 +432,7 @@ def write_index(out: str | os.PathLike[str]) -> dict[str, Any]:
             if folder.is_dir() and not folder.name.startswith(".")
         }
         ids = {category: models for category, models in ids.items() if models}
-    categories = {}
+    categories: dict[str, dict[str, Any]] = {}
     for category, models in ids.items():
         parts = split_ids(models, config.split)
         for split, members in parts.items():
