@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from dlsr.errors import ConfigError
-from dlsr.sdf import Grid, box, interpolation_matrix, resample_sdf, sample_sdf, sphere, torus, union
+from dlsr.errors import ConfigError, DatasetError
+from dlsr.sdf import (
+    Grid,
+    box,
+    interpolation_matrix,
+    read_sdf_archive,
+    resample_sdf,
+    sample_sdf,
+    sdf_archive,
+    sphere,
+    torus,
+    union,
+)
 
 
 def test_grid_endpoints_lie_on_the_cube_faces() -> None:
@@ -86,3 +99,27 @@ def test_bad_arguments_are_refused() -> None:
         resample_sdf(np.zeros((4, 4, 5)), 8)
     with pytest.raises(ConfigError, match="linear"):
         interpolation_matrix(4, 8, "nearest")  # type: ignore[arg-type]
+
+
+def test_sdf_archive_round_trip_and_refusals(tmp_path: Path) -> None:
+    grid = Grid(12, 0.6)
+    sdf = sample_sdf(sphere((0.1, 0.0, -0.1), 0.3), grid)
+    path = tmp_path / "grid.npz"
+    np.savez(path, **sdf_archive(sdf, grid))
+    loaded, loaded_grid = read_sdf_archive(path)
+    np.testing.assert_array_equal(loaded, sdf)
+    assert loaded_grid == grid
+    with np.load(path) as archive:
+        np.testing.assert_allclose(archive["bounds"], [[-0.6] * 3, [0.6] * 3])
+        assert float(archive["spacing"]) == pytest.approx(grid.spacing)
+    flipped = {**sdf_archive(sdf, grid), "sign": np.array("positive-inside")}
+    np.savez(tmp_path / "flipped.npz", **flipped)
+    with pytest.raises(DatasetError, match="sign convention"):
+        read_sdf_archive(tmp_path / "flipped.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(DatasetError, match=r"junk\.npz"):
+        read_sdf_archive(tmp_path / "junk.npz")
+    with pytest.raises(DatasetError, match="does not exist"):
+        read_sdf_archive(tmp_path / "absent.npz")
+    with pytest.raises(ValueError, match="does not match"):
+        sdf_archive(sdf, Grid(13, 0.6))
