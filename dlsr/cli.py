@@ -113,6 +113,17 @@ class _Job:
     format: str
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """How every job of one `dlsr reconstruct` call is meshed and written."""
+
+    resolution: int
+    level: float
+    save_sdf: bool
+    save_input: bool
+    overwrite: bool
+
+
 def _expand_inputs(patterns: list[str]) -> tuple[list[str], list[str]]:
     """Expand quoted glob patterns ourselves (shells leave them alone when quoted); keep '-' and plain paths.
 
@@ -234,6 +245,7 @@ def reconstruct(
 
     from dlsr.pipeline import load_model
 
+    settings = _Settings(resolution, level, save_sdf, save_input, overwrite)
     console = _stderr_console()
     failures = len(unmatched)
     for pattern in unmatched:
@@ -243,7 +255,7 @@ def reconstruct(
     done = 0
     for first in range(0, len(jobs), batch_size):
         batch = jobs[first : first + batch_size]
-        outcomes = _reconstruct_batch(batch, model, resolution, level, save_sdf, save_input, overwrite)
+        outcomes = _reconstruct_batch(batch, model, settings)
         for job, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, DlsrError):
                 failures += 1
@@ -264,15 +276,7 @@ def reconstruct(
         raise typer.Exit(1)
 
 
-def _reconstruct_batch(
-    jobs: list[_Job],
-    model: Any,
-    resolution: int,
-    level: float,
-    save_sdf: bool,
-    save_input: bool,
-    overwrite: bool,
-) -> list[dict[str, Any] | DlsrError]:
+def _reconstruct_batch(jobs: list[_Job], model: Any, settings: _Settings) -> list[dict[str, Any] | DlsrError]:
     """Run one batch of jobs; each entry is the job's result record or the error that stopped it."""
     from dlsr.data import load_image
     from dlsr.files import check_writable
@@ -284,10 +288,10 @@ def _reconstruct_batch(
         started = time.perf_counter()
         try:
             if job.destination is not None:
-                check_writable(job.destination, overwrite=overwrite)
-                for wanted, suffix in ((save_sdf, ".sdf.npz"), (save_input, ".input.png")):
+                check_writable(job.destination, overwrite=settings.overwrite)
+                for wanted, suffix in ((settings.save_sdf, ".sdf.npz"), (settings.save_input, ".input.png")):
                     if wanted:
-                        check_writable(_side_path(job.destination, suffix), overwrite=overwrite)
+                        check_writable(_side_path(job.destination, suffix), overwrite=settings.overwrite)
             source: str | bytes = sys.stdin.buffer.read() if job.source == STDIO else job.source
             image = load_image(source, model.info.preprocess, name=job.name)
         except DlsrError as exc:
@@ -300,7 +304,7 @@ def _reconstruct_batch(
     for (slot, job, image, load_seconds), sdf in zip(prepared, sdfs, strict=True):
         started = time.perf_counter()
         try:
-            record = _finish_job(job, image, sdf, model, resolution, level, save_sdf, save_input, overwrite)
+            record = _finish_job(job, image, sdf, model, settings)
         except DlsrError as exc:
             outcomes[slot] = exc
             continue
@@ -309,17 +313,7 @@ def _reconstruct_batch(
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-def _finish_job(
-    job: _Job,
-    image: Any,
-    sdf: Any,
-    model: Any,
-    resolution: int,
-    level: float,
-    save_sdf: bool,
-    save_input: bool,
-    overwrite: bool,
-) -> dict[str, Any]:
+def _finish_job(job: _Job, image: Any, sdf: Any, model: Any, settings: _Settings) -> dict[str, Any]:
     """Mesh one predicted SDF and write the mesh (and side outputs); returns the result record."""
     from dlsr.errors import EmptySurfaceError
     from dlsr.files import atomic_write
@@ -328,7 +322,7 @@ def _finish_job(
     from dlsr.sdf import sdf_archive
 
     try:
-        mesh, _ = mesh_sdf(sdf, model.info.grid, resolution, level)
+        mesh, _ = mesh_sdf(sdf, model.info.grid, settings.resolution, settings.level)
     except EmptySurfaceError as exc:
         raise EmptySurfaceError(f"{job.name}: {exc}") from exc
     if job.destination is None:
@@ -337,21 +331,23 @@ def _finish_job(
         sys.stdout.buffer.flush()
         written = STDIO
     else:
-        save_mesh(mesh, job.destination, job.format, overwrite=overwrite)
+        save_mesh(mesh, job.destination, job.format, overwrite=settings.overwrite)
         written = str(job.destination)
-        if save_sdf:
+        if settings.save_sdf:
             import numpy as np
 
-            arrays = sdf_archive(sdf, model.info.grid, level)
+            arrays = sdf_archive(sdf, model.info.grid, settings.level)
             atomic_write(
                 _side_path(job.destination, ".sdf.npz"),
                 lambda stream: np.savez_compressed(stream, **arrays),
-                overwrite=overwrite,
+                overwrite=settings.overwrite,
             )
-        if save_input:
+        if settings.save_input:
             from dlsr.data import png_bytes
 
-            atomic_write(_side_path(job.destination, ".input.png"), png_bytes(image.pixels), overwrite=overwrite)
+            atomic_write(
+                _side_path(job.destination, ".input.png"), png_bytes(image.pixels), overwrite=settings.overwrite
+            )
     return {
         "input": job.name,
         "output": written,

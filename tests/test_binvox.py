@@ -7,19 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import realdata_path as realdata
 from dlsr.binvox import Voxels, binvox_bytes, r2n2_frame, read_binvox, write_binvox
 from dlsr.errors import DatasetError, DlsrError
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 R2N2_CHAIRS = ("1a74a83fa6d24b3cacd67ce2c72c02e", "1a8bbf2994788e2743e99e0cae970928")
 ONET_MODELS = ("02828884/1a55e418c61e9dab6f4a86fe50d4c8f0", "04379243/1a15e651e26622b0e5c7ea227b17d897")
-
-
-def realdata(*parts: str) -> Path:
-    path = REALDATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"real sample data not available ({path})")
-    return path
 
 
 def ball(size: int, centre: tuple[float, float, float], radius: float) -> np.ndarray:

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import REALDATA
+from conftest import realdata_path as realdata
 from dlsr.binvox import r2n2_frame, read_binvox
 from dlsr.camera import (
     BLENDER_FOCAL_NDC,
@@ -30,16 +32,8 @@ from dlsr.camera import (
 )
 from dlsr.errors import ConfigError, DlsrError
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 R2N2 = REALDATA / "r2n2"
 R2N2_CHAIRS = ("1a74a83fa6d24b3cacd67ce2c72c02e", "1a8bbf2994788e2743e99e0cae970928")
-
-
-def realdata(*parts: str) -> Path:
-    path = REALDATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"real sample data not available ({path})")
-    return path
 
 
 def rendering_folder(chair: str) -> Path:

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import REALDATA
 from dlsr import data
 from dlsr.config import config_from_dict
 from dlsr.data import (
@@ -37,8 +38,6 @@ WIDTH, HEIGHT = 200, 150  # synthetic scene
 DISC = (80.0, 60.0, 30.0)  # centre x, centre y, radius: off-centre on purpose
 INK = (30, 60, 150)  # object colour: dark in every channel and in greyscale
 WHITE = (255, 255, 255)
-
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 
 
 # --- synthetic images ------------------------------------------------------------------------------------------

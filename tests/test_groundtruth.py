@@ -15,13 +15,13 @@ import trimesh
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from conftest import REALDATA
 from dlsr import groundtruth as gt
 from dlsr.errors import ConfigError, MeshError
 from dlsr.mesh import extract_mesh
 from dlsr.meshio import load_mesh
 from dlsr.sdf import Grid, SdfFunction, box, sample_sdf, sphere, torus
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason=f"real data samples not found at {REALDATA}")
 
 

@@ -9,11 +9,11 @@ import pytest
 import trimesh
 from scipy.spatial import cKDTree
 
+from conftest import REALDATA
 from dlsr import groundtruth as gt
 from dlsr.errors import ConfigError, DlsrError, MeshError
 from dlsr.meshio import MESH_EXTENSIONS, MeshEntry, find_meshes, load_mesh, to_shapenet_v1_frame
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason=f"real data samples not found at {REALDATA}")
 
 

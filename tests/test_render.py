@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import math
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import trimesh
 
+from conftest import REALDATA
 from dlsr.camera import Camera
 from dlsr.render import (
     Appearance,
@@ -23,7 +23,6 @@ from dlsr.render import (
     render,
 )
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 FRONT = Camera(azimuth=90.0, elevation=0.0, distance_ratio=1.0)  # on +z looking at the origin: x right, y up
 
 

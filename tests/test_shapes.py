@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import trimesh
 
+from conftest import REALDATA
 from dlsr import sdf as analytic
 from dlsr.errors import ConfigError
 from dlsr.shapes import CATEGORIES, Part, Shape, category_id, generate
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 SEEDS = range(10)
 ALL = list(CATEGORIES)
 
