@@ -80,7 +80,6 @@ def main() -> None:
     from dlsr.mesh import save_mesh
     from dlsr.models import DEFAULT_ARCH, build_model
     from dlsr.pipeline import DEFAULT_MESH_RESOLUTION, load_model, mesh_sdf, predict_sdf
-    from dlsr.sdf import Grid
 
     resolution = args.resolution or DEFAULT_MESH_RESOLUTION
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,7 +93,6 @@ def main() -> None:
             weights = save_weights(
                 network,
                 folder / "untrained.safetensors",
-                grid=Grid(network.config.resolution, network.config.bound),
                 preprocess=PreprocessConfig(image_size=network.config.image_size),
             )
             source = "untrained default model (no shipped weights)"

@@ -58,6 +58,11 @@ class WeightsInfo:
         return sha256_file(self.path)
 
 
+def model_grid(config: Any) -> Grid:
+    """The grid a model's output lives on: every registered config has `resolution` and `bound`."""
+    return Grid(resolution=config.resolution, bound=config.bound)
+
+
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """Hex SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()
@@ -71,8 +76,8 @@ def save_weights(
     model: nn.Module,
     path: str | os.PathLike[str],
     *,
-    grid: Grid,
     preprocess: PreprocessConfig,
+    grid: Grid | None = None,
     provenance: dict[str, Any] | None = None,
     overwrite: bool = True,
 ) -> Path:
@@ -81,7 +86,8 @@ def save_weights(
     Args:
         model: a model built by `dlsr.models.build_model` (a `torch.compile` or DDP wrapper is unwrapped).
         path: destination `.safetensors` file.
-        grid: the grid the model's output lives on; its resolution must equal the model's.
+        grid: the grid the model's output lives on; by default the model's own (`model_grid`), and when given it
+            must equal that one.
         preprocess: the image preprocessing the model was trained with.
         provenance: JSON-able facts about how the weights were made (data, command, metrics, licence).
         overwrite: replace an existing file.
@@ -91,14 +97,15 @@ def save_weights(
     module: Any = getattr(model, "module", model)  # DistributedDataParallel
     module = getattr(module, "_orig_mod", module)  # torch.compile
     arch, config = module.arch, module.config
-    if grid.resolution != config.resolution:
-        raise WeightsError(f"grid resolution {grid.resolution} differs from the model's {config.resolution}")
+    own = model_grid(config)
+    if grid is not None and grid != own:
+        raise WeightsError(f"grid {grid} differs from the model's output grid {own}")
     tensors = {name: tensor.detach().to("cpu").contiguous().clone() for name, tensor in module.state_dict().items()}
     metadata = {
         "dlsr.format": WEIGHTS_FORMAT,
         "dlsr.arch": arch,
         "dlsr.config": json.dumps(config_to_dict(config)),
-        "dlsr.grid": json.dumps(_grid_to_dict(grid)),
+        "dlsr.grid": json.dumps(_grid_to_dict(own)),
         "dlsr.preprocess": json.dumps(config_to_dict(preprocess)),
         "dlsr.provenance": json.dumps(provenance or {}),
     }
@@ -136,8 +143,8 @@ def read_weights_info(path: str | os.PathLike[str]) -> WeightsInfo:
         raise WeightsError(f"{file}: metadata lacks {exc}; the file is incomplete, re-export it") from exc
     except DlsrError as exc:
         raise WeightsError(f"{file}: invalid metadata: {exc}") from exc
-    if grid.resolution != config.resolution:
-        raise WeightsError(f"{file}: grid resolution {grid.resolution} differs from the model's {config.resolution}")
+    if grid != model_grid(config):
+        raise WeightsError(f"{file}: grid {grid} differs from the model's output grid {model_grid(config)}")
     parameters = 0
     for name, entry in header.items():
         if name != "__metadata__":

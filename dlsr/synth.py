@@ -47,6 +47,8 @@ from dlsr.sdf import DEFAULT_BOUND
 if TYPE_CHECKING:
     import trimesh
 
+    from dlsr.groundtruth import MeshField
+
 logger = logging.getLogger(__name__)
 
 SYNTH_VERSION = "1"
@@ -76,13 +78,11 @@ class SynthConfig:
     seed: int = 0  # the one seed everything is drawn from
 
     def __post_init__(self) -> None:
-        for name in ("per_category", "views", "image_size", "sdf_resolution", "voxel_resolution", "points"):
+        for name in ("per_category", "views", "image_size", "voxel_resolution", "points", "surface_points"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.sdf_resolution < 2:
             raise ConfigError(f"sdf_resolution must be at least 2, got {self.sdf_resolution}")
-        if self.surface_points < 1:
-            raise ConfigError(f"surface_points must be at least 1, got {self.surface_points}")
         if len(self.split) != 3 or min(self.split) < 0 or abs(sum(self.split) - 1.0) > 1e-6:
             raise ConfigError(f"split must be three fractions (train, val, test) summing to 1, got {self.split}")
         if self.seed < 0:
@@ -174,7 +174,7 @@ def _seed_sequence(config: SynthConfig, task: ObjectTask) -> np.random.SeedSeque
 def write_object_files(
     folder: Path,
     mesh: trimesh.Trimesh,
-    sdf_source: Callable[[np.ndarray], np.ndarray] | trimesh.Trimesh,
+    sdf_source: Callable[[np.ndarray], np.ndarray] | trimesh.Trimesh | MeshField,
     face_parts: np.ndarray | None,
     config: SynthConfig,
     seeds: np.random.SeedSequence,
@@ -187,7 +187,8 @@ def write_object_files(
     Args:
         folder: an empty folder.
         mesh: the object in the normalised frame (bounding box centred, longest side 1).
-        sdf_source: its signed distance (an analytic function, or the mesh itself for winding-number distances).
+        sdf_source: its signed distance: an analytic function, or the mesh (or its prebuilt `MeshField`) for
+            winding-number distances.
         face_parts: int (F,) part label per face, for colouring parts differently; None for one colour.
         config: the dataset settings.
         seeds: the object's seed sequence; each product draws from its own child.
@@ -306,16 +307,15 @@ def prepare_object(task: ObjectTask, config: SynthConfig, out: Path, layout: str
     """Normalise one user mesh and write its renders and ground truth (skipped when already complete)."""
 
     def build(folder: Path) -> None:
-        from dlsr.groundtruth import normalise
+        from dlsr.groundtruth import MeshField, normalise
         from dlsr.meshio import load_mesh, to_shapenet_v1_frame
 
         mesh = to_shapenet_v1_frame(load_mesh(task.source), layout)
         normalised, loc, scale = normalise(mesh)
         # Real meshes are rarely watertight: distances and inside/outside come from the winding number of the
-        # mesh itself, never from ray parity.
-        write_object_files(
-            folder, normalised, normalised, None, config, _seed_sequence(config, task), loc=loc, scale=scale
-        )
+        # mesh itself, never from ray parity. The search trees are built once and serve every product.
+        field = MeshField(normalised)
+        write_object_files(folder, normalised, field, None, config, _seed_sequence(config, task), loc=loc, scale=scale)
 
     return _build_in_place(out, task, build)
 

@@ -91,14 +91,13 @@ def train_tiny_model(path: Path, steps: int = 150, seed: int = 0) -> TinyModel:
     optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
     band = 3 * grid.spacing  # regress the SDF clamped to a band around the surface, where meshing needs it
     model.train()
-    for step in range(steps):
+    for _ in range(steps):
         index = torch.as_tensor(rng.choice(len(images), size=16, replace=False))
         prediction = model(inputs[index])
         loss = (prediction.clamp(-band, band) - truth[index].clamp(-band, band)).abs().mean()
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-        del step
     model.eval()
     provenance = {"description": "test-suite toy model: rectangle images -> box SDFs", "steps": steps}
     save_weights(model, path, grid=grid, preprocess=preprocess, provenance=provenance)

@@ -182,3 +182,12 @@ def test_wrapped_models_save_without_prefixes(tmp_path: Path) -> None:
     path = save_weights(Wrapper(model), tmp_path / "w.safetensors", grid=Grid(16), preprocess=PreprocessConfig(32))
     loaded, _ = load_weights(path)
     assert set(loaded.state_dict()) == set(model.state_dict())
+
+
+def test_the_grid_is_the_models_own(tmp_path: Path) -> None:
+    model = build_model("dlsr-lite", SMALL)
+    path = save_weights(model, tmp_path / "default.safetensors", preprocess=PreprocessConfig(32))
+    assert read_weights_info(path).grid == Grid(16, model.config.bound)
+    with pytest.raises(WeightsError, match="differs from the model's output grid"):
+        save_weights(model, tmp_path / "bad.safetensors", grid=Grid(16, 0.7), preprocess=PreprocessConfig(32))
+    assert not (tmp_path / "bad.safetensors").exists()

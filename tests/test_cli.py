@@ -424,3 +424,30 @@ def test_real_photos_reconstruct_without_errors(tiny_model: TinyModel, tmp_path:
     for record in records:
         # The toy model may see no box in a photo ("no surface"); anything else would be a bug.
         assert "error" not in record or "no surface" in record["error"], record
+
+
+def test_a_pattern_that_matches_nothing_is_reported(tiny_model: TinyModel, images: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    nothing = str(images / "*.gif")
+    result = run("reconstruct", str(images / "wide.png"), nothing, "-o", str(out), "--weights", str(tiny_model.weights))
+    assert result.exit_code == 1
+    assert_one_clean_error(result.stderr, nothing, "no files match")
+    assert [p.name for p in out.iterdir()] == ["wide.obj"]
+    result = run("reconstruct", nothing, "-o", str(out), "--weights", str(tiny_model.weights))
+    assert result.exit_code == 1
+    assert_one_clean_error(result.stderr, "no files match")
+
+
+def test_the_library_entry_points(tiny_model: TinyModel, images: Path) -> None:
+    import dlsr
+    from dlsr.errors import ConfigError
+    from dlsr.pipeline import resolve_device
+
+    model = dlsr.load_model(tiny_model.weights, device="cpu")
+    result = dlsr.reconstruct(dlsr.load_image(images / "tall.jpg", model.info.preprocess), model, resolution=48)
+    assert result.mesh_resolution == 48 and result.mesh.is_watertight
+    assert result.sdf.shape == (16, 16, 16) and result.grid == model.info.grid
+    assert result.mesh.extents[1] > 1.4 * result.mesh.extents[0]
+    with pytest.raises(ConfigError, match="unknown device"):
+        resolve_device("tpu")

@@ -206,6 +206,8 @@ def test_cli_synth_render_and_errors(tmp_path: Path) -> None:
 
     for args, code, needle in [
         (["data", "synth", str(out), "--shard", "2/2"], 2, "0 <= i < n"),
+        (["data", "synth", str(out), "--shard", "half"], 2, "expected i/n"),
+        (["data", "synth", str(mesh), "--quiet"], 1, "is not a folder"),
         (["data", "synth", str(out), "--categories", "spaceship"], 2, "unknown category"),
         (["data", "synth", str(out), "--per-category", "2", "--quiet"], 1, "other settings"),
         (["data", "index", str(tmp_path)], 1, "not a dlsr dataset folder"),
