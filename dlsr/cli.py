@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from dlsr import __version__
 from dlsr.errors import ConfigError, DlsrError
@@ -532,6 +533,163 @@ def data_prepare(
 
 
 # --------------------------------------------------------------------------------------------- render
+
+
+class _DefaultRunGroup(TyperGroup):
+    """`dlsr train DATA ...` runs the `run` subcommand; `dlsr train export|score ...` the named one."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+train_app = typer.Typer(
+    cls=_DefaultRunGroup,
+    help=(
+        "Train an image -> SDF network on a dataset folder: `dlsr train DATA --out runs/NAME`; then "
+        "`dlsr train export runs/NAME -o FILE.safetensors`. Under `torchrun --nproc-per-node K -m dlsr train ...` "
+        "it trains with DistributedDataParallel."
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(train_app, name="train")
+
+
+@train_app.command("run")
+@handle_errors
+def train_run(
+    data: Annotated[Path, typer.Argument(help="Dataset folder (made by `dlsr data synth` or `dlsr data prepare`).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder: checkpoints, metrics, run.json.")],
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="TOML file: [train], [model], [objective], [augment].")
+    ] = None,
+    objective: Annotated[str | None, typer.Option(help="dls (default), dls-paper, voxel or sdf-l2.")] = None,
+    arch: Annotated[str | None, typer.Option(help="Network: dlsr-lite (default) or dls-paper-resnet.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Passes over every training image.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Global batch size.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate (AdamW).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of initialisation, order and augmentation.")] = None,
+    categories: Annotated[
+        list[str] | None, typer.Option("--categories", help="Synset ids to train on (repeat); default all.")
+    ] = None,
+    threads: Annotated[int | None, typer.Option(help="Torch CPU threads per process.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out exactly.")] = False,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or epoch lines.")] = False,
+) -> None:
+    """Train a model; the run folder can be resumed and exported."""
+    from dlsr.train import load_run_config, train
+
+    if device not in ("auto", "cpu", "cuda"):
+        raise _usage_error(f"--device {device!r}: choose auto, cpu or cuda")
+    train_overrides: dict[str, Any] = {
+        key: value
+        for key, value in {
+            "arch": arch,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "lr": lr,
+            "seed": seed,
+            "threads": threads,
+            "categories": tuple(categories) if categories else None,
+        }.items()
+        if value is not None
+    }
+    overrides: dict[str, dict[str, Any]] = {"train": train_overrides}
+    if objective is not None:
+        overrides["objective"] = {"name": objective}
+    run_config = load_run_config(config, overrides)
+    console = _stderr_console()
+    rank = int(os.environ.get("RANK", "0"))
+    with _progress("{task.description}", quiet or rank != 0) as progress:
+        task = progress.add_task("training", total=None, rate="")
+        phase = {"description": ""}
+        phase_start = [time.perf_counter()]
+
+        def on_progress(description: str, done: int, total: int) -> None:
+            if description != phase["description"]:
+                phase["description"] = description
+                phase_start[0] = time.perf_counter()
+                progress.reset(task, total=total, description=description)
+            elapsed = max(time.perf_counter() - phase_start[0], 1e-9)
+            unit = "obj/s" if description.startswith("preparing") else "steps/s"
+            progress.update(task, completed=done, total=total, rate=f"{done / elapsed:.2f} {unit}")
+
+        def on_log(line: str) -> None:
+            if not quiet:
+                progress.console.print(_escape(line))
+
+        report = train(
+            data, out, run_config, resume=resume, device=device, command=" ".join(["dlsr", *sys.argv[1:]]),
+            progress=on_progress, log=on_log,
+        )  # fmt: skip
+    if rank == 0:
+        if not quiet:
+            console.print(
+                f"{report.out}: {report.epochs} epochs, best val IoU {report.best_val_iou:.4f} at epoch "
+                f"{report.best_epoch}, {report.seconds / 60:.1f} min, {report.samples_per_second:.1f} samples/s"
+            )
+        sys.stdout.write(f"{report.out}\n")
+
+
+@train_app.command("export")
+@handle_errors
+def train_export(
+    run: Annotated[Path, typer.Argument(help="Run folder written by `dlsr train`.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Weights file to write (.safetensors).")],
+    which: Annotated[str, typer.Option(help="best (highest validation IoU) or last.")] = "best",
+    scores: Annotated[
+        Path | None, typer.Option(help="JSON from `dlsr train score --json` to record as the weights' metrics.")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a run's model as a self-describing weights file for `dlsr reconstruct --weights`."""
+    from dlsr.train import export_weights
+
+    metrics = None
+    if scores is not None:
+        try:
+            metrics = {"scores": json.loads(scores.read_text())}
+        except (OSError, json.JSONDecodeError) as exc:
+            raise _fail(f"{scores}: not readable JSON ({exc}); pass the output of `dlsr train score --json`") from None
+    path = export_weights(run, output, which=which, metrics=metrics, overwrite=overwrite)
+    sys.stdout.write(f"{path}\n")
+
+
+@train_app.command("score")
+@handle_errors
+def train_score(
+    data: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    weights: Annotated[
+        str | None, typer.Option(help="Weights file (default: the shipped model), or a run folder (its best.pt).")
+    ] = None,
+    split: Annotated[str, typer.Option(help="train, val or test.")] = "test",
+    categories: Annotated[list[str] | None, typer.Option("--categories", help="Synset ids (repeat).")] = None,
+    views: Annotated[int, typer.Option(help="Views per object, evenly spaced (0: all).")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON on stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Sign IoU at the model's grid resolution (the paper's 32^3 protocol) per category on a dataset split."""
+    from dlsr.train import score_split
+
+    result = score_split(
+        data, weights=weights, split=split, categories=tuple(categories or ()), views=views, device=device
+    )
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    elif not quiet:
+        from rich.table import Table
+
+        table = Table(title=f"sign IoU at {result['resolution']}^3, {split} split")
+        for column in ("category", "name", "objects", "images", "IoU"):
+            table.add_column(column, justify="right" if column in ("objects", "images", "IoU") else "left")
+        for category, row in result["categories"].items():
+            table.add_row(category, row["name"], str(row["objects"]), str(row["images"]), f"{row['iou']:.4f}")
+        table.add_row("mean", "(class mean)", "", "", f"{result['class_mean']:.4f}")
+        table.add_row("mean", "(instance mean)", "", "", f"{result['instance_mean']:.4f}")
+        _stderr_console().print(table)
 
 
 @app.command()

@@ -9,6 +9,7 @@ composite it on `PreprocessConfig.background`, crop a square around it with a fi
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import math
@@ -169,6 +170,31 @@ def prepare_image(image: Image.Image, config: PreprocessConfig = PreprocessConfi
             transparent, so there is no object to reconstruct.
     """
     return _prepare(image, config, "image")
+
+
+def prepare_image_with_coverage(
+    image: Image.Image, config: PreprocessConfig = PreprocessConfig()
+) -> tuple[PreparedImage, np.ndarray]:
+    """`prepare_image`, plus how much of each output pixel the object covers (for training augmentation).
+
+    The coverage is the alpha channel cropped and resized exactly like the pixels, so a training pipeline can
+    put the object on another background: with coverage a, a pixel composited on colour b is
+    ``pixels - (1 - a) * (background - b)`` (Lanczos resizing is linear, so compositing commutes with it up to
+    rounding). Images without alpha have no known coverage: it is 1 everywhere (recompositing changes nothing).
+
+    Returns:
+        The prepared image and the coverage, uint8 (S, S), 255 = fully object.
+    """
+    prepared = prepare_image(image, config)
+    size = config.image_size
+    if prepared.foreground != "alpha":
+        return prepared, np.full((size, size), 255, dtype=np.uint8)
+    alpha = _normalise_mode(image, "image").getchannel("A")
+    # The object's alpha on a black body, composited on white like the pixels: each pixel is 255 * (1 - a).
+    silhouette = Image.merge("RGBA", (Image.new("L", alpha.size, 0),) * 3 + (alpha,))
+    white = dataclasses.replace(config, background=(255, 255, 255))
+    rendered = _render(silhouette, 1, prepared.bbox, white)
+    return prepared, (255 - rendered[..., 0]).astype(np.uint8)
 
 
 def load_image(

@@ -1,0 +1,285 @@
+"""Training on a tiny procedural dataset: runs, checkpoints, exact resume, export, distributed, config errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from conftest import TINY_CONFIG
+from typer.testing import CliRunner
+
+from dlsr.checkpoint import load_weights
+from dlsr.cli import app
+from dlsr.datasets import load_split_arrays, read_split
+from dlsr.errors import ConfigError, DatasetError, WeightsError
+from dlsr.sdf import Grid
+from dlsr.train import (
+    AugmentConfig,
+    TrainConfig,
+    augment_views,
+    batch_generator,
+    export_weights,
+    load_run_config,
+    lr_factor,
+    read_metrics,
+    read_state,
+    run_config_from_dict,
+    score_split,
+    train,
+)
+
+CATEGORIES = ("02691156", "03001627")
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two categories of five procedural objects, three 64-pixel views each, ground truth at 16^3."""
+    from dlsr.synth import SynthConfig, make_dataset
+
+    root = tmp_path_factory.mktemp("data") / "tiny"
+    config = SynthConfig(
+        categories=CATEGORIES,
+        per_category=5,
+        views=3,
+        image_size=64,
+        sdf_resolution=16,
+        voxel_resolution=16,
+        points=500,
+        surface_points=1000,
+        split=(0.6, 0.2, 0.2),
+    )
+    make_dataset(config, root)
+    return root
+
+
+def tiny_values(**train: Any) -> dict[str, Any]:
+    """Settings of a run that takes about a second per epoch."""
+    settings = {
+        "epochs": 2,
+        "batch_size": 4,
+        "warmup_steps": 2,
+        "surface_points": 64,
+        "val_views": 2,
+        "cache_workers": 1,
+        "threads": 1,
+        **train,
+    }
+    return {"train": settings, "model": dict(TINY_CONFIG)}
+
+
+def write_toml(path: Path, values: dict[str, Any]) -> Path:
+    lines = []
+    for table, entries in values.items():
+        lines.append(f"[{table}]")
+        for key, value in entries.items():
+            lines.append(f"{key} = {json.dumps(value)}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_run_writes_checkpoints_metrics_and_exportable_weights(tiny_dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    report = train(tiny_dataset, out, run_config_from_dict(tiny_values()))
+    assert report.epochs == 2 and 0.0 <= report.best_val_iou <= 1.0
+    records = read_metrics(out)
+    assert [r["epoch"] for r in records] == [1, 2]
+    assert set(records[0]["train"]) == {"surface", "eikonal", "region", "surface_points", "loss"}
+    assert set(records[-1]["val_iou_by_category"]) == set(CATEGORIES)
+    assert read_state(out / "last.pt")["epoch"] == 2
+    weights = export_weights(out, tmp_path / "tiny.safetensors", metrics={"note": "test"})
+    model, info = load_weights(weights)
+    assert info.arch == "dlsr-lite" and info.grid == Grid(16)
+    assert info.preprocess.image_size == 32  # follows the network's input size
+    assert info.provenance["metrics"]["note"] == "test"
+    assert info.provenance["data"]["recipe"]["config"]["per_category"] == 5
+    assert info.provenance["objective"]["name"] == "dls"
+    scores = score_split(tiny_dataset, weights=weights, split="test", device="cpu")
+    assert set(scores["categories"]) == set(CATEGORIES) and 0.0 <= scores["class_mean"] <= 1.0
+    from_run = score_split(tiny_dataset, weights=out, split="test", device="cpu")
+    best = read_state(out / "best.pt")
+    exported = {k: v for k, v in model.state_dict().items()}
+    assert all(torch.equal(exported[k], best["model"][k]) for k in exported)
+    assert from_run["class_mean"] == pytest.approx(scores["class_mean"])
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_resume_continues_exactly(tiny_dataset: Path, tmp_path: Path) -> None:
+    config = run_config_from_dict(tiny_values(checkpoint_minutes=1e-9))  # save last.pt after every step
+    straight = tmp_path / "straight"
+    train(tiny_dataset, straight, config)
+
+    broken = tmp_path / "broken"
+
+    def stop_in_second_epoch(description: str, done: int, total: int) -> None:
+        if description.startswith("epoch 2") and done == 2:
+            raise _Interrupt
+
+    with pytest.raises(_Interrupt):
+        train(tiny_dataset, broken, config, progress=stop_in_second_epoch)
+    state = read_state(broken / "last.pt")
+    assert (state["epoch"], state["step"]) == (1, 1)  # the save after step 2 never happened: one step is redone
+    train(tiny_dataset, broken, config, resume=True)
+
+    expected, resumed = read_state(straight / "last.pt"), read_state(broken / "last.pt")
+    for key, tensor in expected["model"].items():
+        assert torch.equal(tensor, resumed["model"][key]), key
+    assert [r["epoch"] for r in read_metrics(broken)] == [1, 2]
+    assert read_metrics(broken)[-1]["val_iou"] == read_metrics(straight)[-1]["val_iou"]
+
+
+def test_resume_refuses_other_settings_and_new_runs_refuse_a_used_folder(tiny_dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train(tiny_dataset, out, run_config_from_dict(tiny_values(epochs=1)))
+    with pytest.raises(ConfigError, match="not empty"):
+        train(tiny_dataset, out, run_config_from_dict(tiny_values(epochs=1)))
+    with pytest.raises(ConfigError, match="other settings"):
+        train(tiny_dataset, out, run_config_from_dict(tiny_values(epochs=1, lr=0.5)), resume=True)
+    with pytest.raises(ConfigError, match="nothing to resume"):
+        train(tiny_dataset, tmp_path / "new", run_config_from_dict(tiny_values()), resume=True)
+
+
+@pytest.mark.slow
+def test_torchrun_trains_with_two_cpu_processes(tiny_dataset: Path, tmp_path: Path) -> None:
+    config = write_toml(tmp_path / "tiny.toml", tiny_values(epochs=1))
+    out = tmp_path / "ddp"
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+        "-m", "dlsr", "train", str(tiny_dataset), "--out", str(out), "--config", str(config), "--quiet",
+    ]  # fmt: skip
+    finished = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert finished.stdout.strip().splitlines() == [str(out)]  # rank 0 alone reports
+    assert json.loads((out / "run.json").read_text())["world_size"] == 2
+    assert [r["epoch"] for r in read_metrics(out)] == [1]
+    model, _ = load_weights(export_weights(out, tmp_path / "ddp.safetensors"))
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_cli_trains_exports_and_reconstructs(tiny_dataset: Path, tmp_path: Path) -> None:
+    config = write_toml(tmp_path / "tiny.toml", tiny_values(epochs=1))
+    runner = CliRunner()
+    out = tmp_path / "cli-run"
+    result = runner.invoke(
+        app, ["train", str(tiny_dataset), "--out", str(out), "--config", str(config), "--objective", "voxel", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "run.json").read_text())["config"]["objective"]["name"] == "voxel"
+    weights = tmp_path / "w.safetensors"
+    result = runner.invoke(app, ["train", "export", str(out), "-o", str(weights)])
+    assert result.exit_code == 0, result.output
+    image = next((tiny_dataset / CATEGORIES[0]).glob("*/rendering/00.png"))
+    mesh = tmp_path / "m.ply"
+    result = runner.invoke(app, ["reconstruct", str(image), "-o", str(mesh), "--weights", str(weights), "-q"])
+    assert result.exit_code in (0, 1), result.output  # a one-epoch model may predict an empty surface
+    result = runner.invoke(app, ["train", "score", str(tiny_dataset), "--weights", str(weights), "--json"])
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.stdout)["categories"]) == set(CATEGORIES)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[train]\nepochz = 3\n", "unknown key"),
+        ("[objective]\nname = 'chamfer'\n", "unknown objective"),
+        ("[train\n", "not a valid TOML"),
+        ("[preprocess]\nimage_size = 64\n", "differs from the network"),
+        ("[model]\nwidth = 3\n", "unknown key"),
+    ],
+)
+def test_bad_configs_fail_with_one_line(tiny_dataset: Path, tmp_path: Path, toml: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match=message):
+        load_run_config(path, {})
+    result = CliRunner().invoke(app, ["train", str(tiny_dataset), "--out", str(tmp_path / "o"), "--config", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_cli_errors_for_missing_data_config_and_runs(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "no such dataset folder" in result.stderr
+    result = runner.invoke(app, ["train", str(tmp_path), "--out", str(tmp_path / "o"), "--config", "missing.toml"])
+    assert result.exit_code == 1 and "no such config file" in result.stderr
+    result = runner.invoke(app, ["train", "export", str(tmp_path), "-o", str(tmp_path / "w.safetensors")])
+    assert result.exit_code == 1 and "not a training run" in result.stderr
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(WeightsError, match="not a readable training state"):
+        read_state(tmp_path / "bad.pt")
+
+
+def test_dataset_reader_errors_and_cache_reuse(tiny_dataset: Path, tmp_path: Path) -> None:
+    records = read_split(tiny_dataset, "train")
+    assert len(records) == 6 and {r.category for r in records} == set(CATEGORIES)
+    with pytest.raises(DatasetError, match="no train split for categories 99999999"):
+        read_split(tiny_dataset, "train", ["99999999"])
+    with pytest.raises(DatasetError, match="unknown split"):
+        read_split(tiny_dataset, "training")
+    from dlsr.data import PreprocessConfig
+
+    cache = tmp_path / "cache"
+    arrays = load_split_arrays(
+        tiny_dataset, "val", grid=Grid(8), preprocess=PreprocessConfig(image_size=32), cache_dir=cache
+    )
+    assert arrays.images.shape == (2, 3, 32, 32, 4) and arrays.sdf.shape == (2, 8, 8, 8)  # resampled 16 -> 8
+    files = list(cache.iterdir())
+    stamp = files[0].stat().st_mtime_ns
+    again = load_split_arrays(
+        tiny_dataset, "val", grid=Grid(8), preprocess=PreprocessConfig(image_size=32), cache_dir=cache
+    )
+    assert list(cache.iterdir()) == files and files[0].stat().st_mtime_ns == stamp
+    np.testing.assert_array_equal(again.images, arrays.images)
+    # The cache holds exactly what inference prepares.
+    from dlsr.data import load_image
+
+    prepared = load_image(arrays.records[0].rendering(1), PreprocessConfig(image_size=32))
+    np.testing.assert_array_equal(arrays.images[0, 1, ..., :3], prepared.pixels)
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_dataset, broken, ignore=shutil.ignore_patterns(".dlsr-cache"))
+    (arrays.records[0].folder.relative_to(tiny_dataset))
+    target = broken / arrays.records[0].key / "sdf.npz"
+    target.write_bytes(b"garbage")
+    with pytest.raises(DatasetError, match="sdf.npz: unreadable"):
+        load_split_arrays(broken, "val", grid=Grid(8), preprocess=PreprocessConfig(image_size=32), cache_dir=cache)
+
+
+def test_augmentation_is_seeded_and_recomposites_the_background() -> None:
+    size = 16
+    views = torch.zeros(2, size, size, 4, dtype=torch.uint8)
+    views[..., :3] = 255  # white background everywhere ...
+    views[:, 4:12, 4:12, :3] = torch.tensor([200, 10, 10], dtype=torch.uint8)  # ... around a red square
+    views[:, 4:12, 4:12, 3] = 255
+    plain = AugmentConfig(channel_permutation=False, colour_jitter=0, background_probability=1.0, crop_jitter=0)
+    first = augment_views(views, plain, batch_generator(0, 0, 0, 0), (255, 255, 255))
+    second = augment_views(views, plain, batch_generator(0, 0, 0, 0), (255, 255, 255))
+    assert torch.equal(first, second)
+    corner = first[:, :, 0, 0]
+    assert not torch.allclose(corner, torch.ones_like(corner))  # the background changed colour
+    assert torch.allclose(first[:, :, 8, 8], torch.tensor([200 / 255, 10 / 255, 10 / 255]).expand(2, 3), atol=1e-6)
+    permuted = augment_views(views, AugmentConfig(0.0, 0.0, 0.0, 0.0), batch_generator(0, 0, 0, 0), (255,) * 3)
+    full = augment_views(views, AugmentConfig(), batch_generator(1, 0, 0, 0), (255,) * 3)
+    assert permuted.shape == full.shape == (2, 3, size, size) and 0 <= full.min() and full.max() <= 1
+
+
+def test_schedule_warms_up_then_decays() -> None:
+    config = TrainConfig(warmup_steps=10, final_lr_fraction=0.1)
+    factors = [lr_factor(step, 110, config) for step in range(111)]
+    assert factors[0] == pytest.approx(0.01) and factors[10] == pytest.approx(1.0)
+    assert all(a <= b for a, b in zip(factors[:10], factors[1:11], strict=True))
+    assert all(a >= b for a, b in zip(factors[10:], factors[11:], strict=False))
+    assert factors[-1] == pytest.approx(0.1)
