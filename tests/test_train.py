@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -13,9 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from conftest import TINY_CONFIG
 from typer.testing import CliRunner
 
+from conftest import TINY_CONFIG
 from dlsr.checkpoint import load_weights
 from dlsr.cli import app
 from dlsr.datasets import load_split_arrays, read_split
@@ -105,7 +106,7 @@ def test_a_run_writes_checkpoints_metrics_and_exportable_weights(tiny_dataset: P
     assert set(scores["categories"]) == set(CATEGORIES) and 0.0 <= scores["class_mean"] <= 1.0
     from_run = score_split(tiny_dataset, weights=out, split="test", device="cpu")
     best = read_state(out / "best.pt")
-    exported = {k: v for k, v in model.state_dict().items()}
+    exported = model.state_dict()
     assert all(torch.equal(exported[k], best["model"][k]) for k in exported)
     assert from_run["class_mean"] == pytest.approx(scores["class_mean"])
 
@@ -251,10 +252,9 @@ def test_dataset_reader_errors_and_cache_reuse(tiny_dataset: Path, tmp_path: Pat
 
     broken = tmp_path / "broken"
     shutil.copytree(tiny_dataset, broken, ignore=shutil.ignore_patterns(".dlsr-cache"))
-    (arrays.records[0].folder.relative_to(tiny_dataset))
     target = broken / arrays.records[0].key / "sdf.npz"
     target.write_bytes(b"garbage")
-    with pytest.raises(DatasetError, match="sdf.npz: unreadable"):
+    with pytest.raises(DatasetError, match=r"sdf\.npz: unreadable"):
         load_split_arrays(broken, "val", grid=Grid(8), preprocess=PreprocessConfig(image_size=32), cache_dir=cache)
 
 
@@ -280,6 +280,6 @@ def test_schedule_warms_up_then_decays() -> None:
     config = TrainConfig(warmup_steps=10, final_lr_fraction=0.1)
     factors = [lr_factor(step, 110, config) for step in range(111)]
     assert factors[0] == pytest.approx(0.01) and factors[10] == pytest.approx(1.0)
-    assert all(a <= b for a, b in zip(factors[:10], factors[1:11], strict=True))
-    assert all(a >= b for a, b in zip(factors[10:], factors[11:], strict=False))
+    assert all(a <= b for a, b in itertools.pairwise(factors[:11]))
+    assert all(a >= b for a, b in itertools.pairwise(factors[10:]))
     assert factors[-1] == pytest.approx(0.1)
