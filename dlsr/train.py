@@ -84,6 +84,7 @@ class TrainConfig:
     seed: int = 0  # model initialisation, sample order and augmentation
     categories: tuple[str, ...] = ()  # synset ids to train on; empty: all (one model for every category)
     surface_points: int = 1024  # points on the true surface per sample per step (dls objective)
+    train_views: int = 0  # views per training object used each epoch (evenly spaced); 0: all
     val_views: int = 4  # views per validation object (evenly spaced indices)
     threads: int = 0  # torch CPU threads per process; 0 keeps torch's default
     cache_workers: int = 2  # processes that prepare images when the image cache is first built
@@ -96,7 +97,7 @@ class TrainConfig:
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"train.{key}: expected a positive integer, found {value!r}")
-        for key in ("warmup_steps", "threads", "surface_points", "seed"):
+        for key in ("warmup_steps", "threads", "surface_points", "seed", "train_views"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"train.{key}: expected an integer >= 0, found {value!r}")
@@ -314,6 +315,13 @@ def augment_views(
     return rgb.clamp_(0.0, 1.0).contiguous()
 
 
+def evenly_spaced(count: int, wanted: int) -> np.ndarray:
+    """`wanted` view indices spread evenly over `count` views (all of them when wanted >= count), int64."""
+    if wanted >= count:
+        return np.arange(count)
+    return np.unique(np.floor(np.arange(wanted) * count / wanted).astype(np.int64))
+
+
 # Optimiser and schedule
 
 
@@ -493,14 +501,14 @@ def _train(
         data, "train", grid=grid, preprocess=config.preprocess, categories=settings.categories,
         surface_points=4 * needs_points, workers=settings.cache_workers, progress=on_cache,
     )  # fmt: skip
-    val_count = train_arrays.records[0].view_count()
-    val_views = sorted({round(i * val_count / settings.val_views) % val_count for i in range(settings.val_views)})
+    val_views = evenly_spaced(train_arrays.records[0].view_count(), settings.val_views).tolist()
     val_arrays = load_split_arrays(
         data, "val", grid=grid, preprocess=config.preprocess, categories=settings.categories,
         views=val_views, workers=settings.cache_workers, progress=on_cache,
     )  # fmt: skip
 
-    views = len(train_arrays.views)
+    slots = evenly_spaced(len(train_arrays.views), settings.train_views or len(train_arrays.views))
+    views = len(slots)
     samples = len(train_arrays) * views
     steps_per_epoch = samples // settings.batch_size
     if steps_per_epoch == 0:
@@ -542,8 +550,8 @@ def _train(
             generator = batch_generator(settings.seed, epoch, current, context.rank)
             chosen = order[current * settings.batch_size : (current + 1) * settings.batch_size]
             chosen = chosen[context.rank * per_rank : (context.rank + 1) * per_rank]
-            objects, slots = chosen // views, chosen % views
-            cached = torch.from_numpy(np.ascontiguousarray(train_arrays.images[objects, slots]))
+            objects, chosen_slots = chosen // views, slots[chosen % views]
+            cached = torch.from_numpy(np.ascontiguousarray(train_arrays.images[objects, chosen_slots]))
             images = augment_views(cached, config.augment, generator, background).to(context.device)
             target = torch.from_numpy(train_arrays.sdf[objects]).to(context.device)
             points = None
@@ -764,8 +772,7 @@ def score_split(
     if views:
         from dlsr.datasets import read_split
 
-        count = read_split(data, split, categories)[0].view_count()
-        records_views = sorted({round(i * count / views) % count for i in range(views)})
+        records_views = evenly_spaced(read_split(data, split, categories)[0].view_count(), views).tolist()
     arrays = load_split_arrays(
         data, split, grid=grid, preprocess=preprocess, categories=categories, views=records_views, workers=2
     )
