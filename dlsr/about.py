@@ -49,7 +49,31 @@ def card_lines(card: dict[str, Any]) -> list[str]:
         f"  preprocessing: {weights['preprocess']}",
     ]
     provenance = weights["provenance"]
-    for key in ("description", "data", "training", "metrics", "licence", "created_utc", "git_commit"):
+    if "description" in provenance:
+        lines.append(f"  description: {provenance['description']}")
+    if "objective" in provenance:
+        lines.append(f"  objective: {provenance['objective'].get('name')}")
+    training = provenance.get("training", {})
+    if training:
+        lines.append(
+            f"  training: {training.get('train_seconds', 0) / 60:.0f} min, {training.get('command')}"
+            f" (commit {str(training.get('commit'))[:12]})"
+        )
+    recipe = (provenance.get("data") or {}).get("recipe", {}).get("config")
+    if recipe:
+        categories = len(recipe.get("categories") or []) or "all"
+        lines.append(
+            f"  data: dlsr data synth, {recipe.get('per_category')} objects per category ({categories} categories), "
+            f"{recipe.get('views')} views, seed {recipe.get('seed')}"
+        )
+    metrics = provenance.get("metrics", {})
+    scores = metrics.get("scores") or {}
+    if "class_mean" in scores:
+        lines.append(
+            f"  metrics: test sign IoU at {scores.get('resolution')}^3 {scores['class_mean']:.3f} (class mean), "
+            f"validation {metrics.get('val_iou', float('nan')):.3f}"
+        )
+    for key in ("licence", "exported"):
         if key in provenance:
             lines.append(f"  {key}: {provenance[key]}")
     return lines

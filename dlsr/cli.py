@@ -643,6 +643,9 @@ def train_export(
         Path | None, typer.Option(help="JSON from `dlsr train score --json` to record as the weights' metrics.")
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file.")] = False,
+    full_precision: Annotated[
+        bool, typer.Option("--float32", help="Store float32 tensors (default: float16, half the size).")
+    ] = False,
 ) -> None:
     """Write a run's model as a self-describing weights file for `dlsr reconstruct --weights`."""
     from dlsr.train import export_weights
@@ -653,7 +656,7 @@ def train_export(
             metrics = {"scores": json.loads(scores.read_text())}
         except (OSError, json.JSONDecodeError) as exc:
             raise _fail(f"{scores}: not readable JSON ({exc}); pass the output of `dlsr train score --json`") from None
-    path = export_weights(run, output, which=which, metrics=metrics, overwrite=overwrite)
+    path = export_weights(run, output, which=which, metrics=metrics, overwrite=overwrite, half=not full_precision)
     sys.stdout.write(f"{path}\n")
 
 
@@ -712,6 +715,226 @@ def render(
     sheet = contact_sheet(load_mesh(mesh), views=views, size=size)
     atomic_write(output, png_bytes(sheet), overwrite=overwrite)
     sys.stdout.write(f"{output}\n")
+
+
+# --------------------------------------------------------------------------------------------- eval
+
+eval_app = typer.Typer(
+    cls=_DefaultRunGroup,
+    help=(
+        "Score a model (or another tool's meshes) on a dataset with the literature's metrics: "
+        "`dlsr eval DATASET --out DIR`; join the shards of an array job with `dlsr eval merge FILES -o FILE`."
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(eval_app, name="eval")
+
+_EVAL_COLUMNS = (
+    ("iou", "IoU"),
+    ("chamfer_l1", "CD-L1"),
+    ("chamfer_l2", "CD-L2"),
+    ("normal_consistency", "NC"),
+    ("fscore@0.01", "F@1%"),
+    ("fscore@0.02", "F@2%"),
+    ("topology_match", "topo"),
+)
+
+
+def _eval_table(summary: dict[str, Any], title: str) -> Any:
+    from rich.table import Table
+
+    def number(value: float | None, key: str) -> str:
+        if value is None:
+            return "-"
+        return f"{value:.3e}" if key == "chamfer_l2" else f"{value:.4f}"
+
+    def failures(row: dict[str, Any]) -> str:
+        text = str(row["failures"]) + (f" ({row['empty']} empty)" if row["empty"] else "")
+        return text + (f" +{row['errors']} errors" if row["errors"] else "")
+
+    table = Table(title=title)
+    table.add_column("category")
+    for _, label in _EVAL_COLUMNS:
+        table.add_column(label, justify="right")
+    table.add_column("count", justify="right")
+    table.add_column("failures", justify="right")
+    for category, row in summary["categories"].items():
+        name = row["name"] if row["name"] == category else f"{row['name']} ({category})"
+        cells = [number(row[key], key) for key, _ in _EVAL_COLUMNS]
+        table.add_row(_escape(name), *cells, str(row["count"]), failures(row))
+    for label, key in (("class mean", "class_mean"), ("instance mean", "instance_mean")):
+        cells = [number(summary[key][k], k) for k, _ in _EVAL_COLUMNS]
+        table.add_row(f"[bold]{label}[/]", *cells, str(summary["count"]), failures(summary))
+    return table
+
+
+def _print_eval(summary: dict[str, Any], header: dict[str, Any], as_json: bool, csv_path: Path | None,
+                quiet: bool, extra: dict[str, Any]) -> None:  # fmt: skip
+    from dlsr.evaluate import write_csv
+
+    if csv_path is not None:
+        write_csv(summary, csv_path, header)
+    if as_json:
+        _emit_json({"header": header, "summary": summary, **extra})
+    if not quiet:
+        config = header["config"]
+        title = f"{header['layout']} {config['split']} split, IoU protocol {config['protocol']}"
+        console = _stderr_console()
+        console.print(_eval_table(summary, title))
+        if summary["instance_mean"]["iou"] is None:
+            need = "voxels (binvox)" if config["protocol"] == "r2n2" else "occupancy points (points.npz) or a mesh"
+            console.print(f"no IoU: the ground truth has no {need}; see --protocol in `dlsr eval --help`")
+        if summary["instance_mean"]["topology_match"] is None:
+            console.print("no topology match: the ground truth is a point cloud, without a mesh to count parts in")
+
+
+@eval_app.command("run")
+@handle_errors
+def eval_run(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder: synth, r2n2, onet, pix3d, or NAME.png+NAME.obj.")],
+    weights: Annotated[
+        Path | None, typer.Option(help="Weights file (default: $DLSR_WEIGHTS, then the shipped one).")
+    ] = None,
+    split: Annotated[str, typer.Option(help="train, val, test, or all.")] = "test",
+    categories: Annotated[str | None, typer.Option(help="Comma-separated synset ids or names (default: all).")] = None,
+    views: Annotated[str, typer.Option(help="'all' or view numbers per object, e.g. 0,6,12.")] = "all",
+    limit: Annotated[int | None, typer.Option(min=1, help="Score only the first N samples.")] = None,
+    protocol: Annotated[
+        str, typer.Option(help="IoU: onet (100k points in the padded box) or r2n2 (32^3 voxels).")
+    ] = "onet",
+    layout: Annotated[str | None, typer.Option(help="synth, r2n2, onet, pix3d or folder (default: detected).")] = None,
+    split_file: Annotated[Path | None, typer.Option(help="r2n2/pix3d: a file of category/model_id lines.")] = None,
+    align: Annotated[
+        str, typer.Option(help="Apply to predictions first: none, swap-xy, swap-xz, swap-yz, v2-to-v1, v1-to-v2.")
+    ] = "none",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for results.jsonl, summary.json.")] = None,
+    results: Annotated[
+        Path | None, typer.Option(help="JSON-lines results file, instead of --out (default: ./results.jsonl).")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print header and summary as JSON on stdout.")] = False,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write the table as CSV.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted results file.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing results file.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Processes for meshing and metrics.")] = 1,
+    shard: Annotated[
+        str | None, typer.Option(help="i/n: score every n-th sample from i (then `dlsr eval merge`).")
+    ] = None,
+    predictions: Annotated[
+        Path | None,
+        typer.Option(
+            help="Score another tool's files instead: DIR/<category>/<model_id>/<view>.obj|ply|off|stl|glb (or "
+            "<model_id>.EXT for every view), or voxel grids .binvox|.npy on the truth's grid."
+        ),
+    ] = None,
+    voxel_threshold: Annotated[
+        float, typer.Option(help="Voxel predictions (.npy probabilities): occupied where >= this.")
+    ] = 0.5,
+    points: Annotated[int, typer.Option(min=1, help="Surface samples per mesh.")] = 100_000,
+    iou_points: Annotated[int, typer.Option(min=1, help="Uniform IoU points (protocol onet).")] = 100_000,
+    resolution: Annotated[int, typer.Option(min=2, max=512, help="Marching-cubes resolution.")] = 64,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of every sample drawn.")] = 0,
+    batch_size: Annotated[int, typer.Option(min=1, help="Images per forward pass.")] = 16,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    frame_check: Annotated[
+        bool, typer.Option(help="Stop when the first predictions fit the truth far better in another frame.")
+    ] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+) -> None:
+    """Reconstruct every image of a dataset split and score it (IoU, Chamfer, normals, F-score, topology).
+
+    `dlsr eval DATASET ...` runs this command. Results are appended per sample to a JSON-lines file as they are
+    computed (`--resume` continues it after any interruption); the table goes to stderr, `--json` to stdout.
+    Exit code 1 when a prediction failed (unreadable input, missing prediction file) or ground truth is
+    unreadable; empty predictions are results (worst-case scores), not errors.
+    """
+    from dlsr.evaluate import EvalConfig, evaluate, parse_shard, parse_views, with_shard_suffix
+
+    if out is not None and results is not None:
+        raise _usage_error("give --out DIR or --results FILE, not both")
+    try:
+        config = EvalConfig(
+            protocol=protocol, split=split, layout=layout, align=align, points=points, iou_points=iou_points,
+            mesh_resolution=resolution, seed=seed, limit=limit, views=parse_views(views),
+            categories=tuple(c.strip() for c in categories.split(",") if c.strip()) if categories else (),
+            split_file=str(split_file) if split_file else None,
+            predictions=str(predictions) if predictions else None, voxel_threshold=voxel_threshold,
+        )  # fmt: skip
+        shard_range = parse_shard(shard) if shard else None
+    except ConfigError as exc:
+        raise _usage_error(str(exc)) from None
+    if layout is not None and layout not in ("synth", "r2n2", "onet", "pix3d", "folder"):
+        raise _usage_error(f"--layout {layout!r}: choose synth, r2n2, onet, pix3d or folder")
+    results_path = results if results is not None else (out or Path(".")) / "results.jsonl"
+    results_path = with_shard_suffix(results_path, shard_range)  # its folder is made when results are written
+    console = _stderr_console()
+    # Started only when scoring starts, so an error in planning is one line without a bar above it.
+    progress = _progress("eval", quiet)
+    task = progress.add_task("eval", total=None, rate="")
+    started = time.perf_counter()
+
+    def on_start(total: int, skipped: int) -> None:
+        progress.start()
+        progress.update(task, total=total)
+        if skipped and not quiet:
+            progress.console.print(f"{results_path}: {skipped} samples already scored, {total} to go")
+
+    def on_item(record: dict[str, Any]) -> None:
+        if record["status"] in ("failed", "error") and not quiet:
+            progress.console.print(f"[bold red]error:[/] {_escape(record['key'])}: {_escape(record['error'])}")
+        elapsed = max(time.perf_counter() - started, 1e-9)
+        done = progress.tasks[0].completed + 1
+        progress.update(task, advance=1, rate=f"{done / elapsed:.2f} samples/s")
+
+    try:
+        run = evaluate(
+            dataset, results_path, config, weights=weights, device=device, batch_size=batch_size, workers=workers,
+            shard=shard_range, resume=resume, overwrite=overwrite, frame_check=frame_check,
+            on_start=on_start, on_item=on_item,
+        )  # fmt: skip
+    finally:
+        progress.stop()
+    if out is not None:
+        from dlsr.files import atomic_write
+
+        summary_name = with_shard_suffix(out / "summary.json", shard_range)
+        atomic_write(summary_name, json.dumps({"header": run.header, "summary": run.summary}, indent=2).encode())
+    if report is not None:
+        from dlsr.evaluate import write_report
+
+        write_report(run.results, report, weights=weights, device=device)
+    extra = {"results": str(run.results), "scored": run.scored, "skipped": run.skipped, "seconds": run.seconds}
+    _print_eval(run.summary, run.header, json_output, csv_path, quiet, extra)
+    if not quiet:
+        console.print(
+            f"{run.results}: {run.scored} scored, {run.skipped} already there, {run.summary['failures']} failures, "
+            f"{run.summary['errors']} errors, in {run.seconds:.1f} s"
+        )
+    if not json_output:
+        sys.stdout.write(f"{run.results}\n")
+    if run.summary["errors"] or run.summary["failures"] - run.summary["empty"]:
+        raise typer.Exit(1)
+
+
+@eval_app.command("merge")
+@handle_errors
+def eval_merge(
+    inputs: Annotated[list[Path], typer.Argument(help="The results files of every shard.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Merged results file (.jsonl).")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print header and summary as JSON on stdout.")] = False,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write the table as CSV.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table.")] = False,
+) -> None:
+    """Join the results of `dlsr eval --shard i/n` runs into what one run would have written."""
+    from dlsr.evaluate import merge_results
+
+    header, summary = merge_results(inputs, output, overwrite=overwrite)
+    _print_eval(summary, header, json_output, csv_path, quiet, {"results": str(output)})
+    if not json_output:
+        sys.stdout.write(f"{output}\n")
+    if summary["errors"] or summary["failures"] - summary["empty"]:
+        raise typer.Exit(1)
 
 
 def main() -> None:

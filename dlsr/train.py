@@ -719,7 +719,13 @@ def _git_commit() -> str | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return found.stdout.strip() or None if found.returncode == 0 else None
+    if found.returncode != 0 or not found.stdout.strip():
+        return None
+    # Uncommitted changes to the package make the commit alone an incomplete record.
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "."], cwd=Path(__file__).resolve().parent, capture_output=True, text=True
+    )
+    return found.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 def score_split(
@@ -809,6 +815,7 @@ def export_weights(
     which: str = "best",
     metrics: dict[str, Any] | None = None,
     overwrite: bool = False,
+    half: bool = True,
 ) -> Path:
     """Write a run's model as a self-describing weights file (`dlsr.checkpoint` format).
 
@@ -818,6 +825,7 @@ def export_weights(
         which: "best" (highest validation IoU) or "last".
         metrics: extra figures to record in the provenance (e.g. test-split scores).
         overwrite: replace an existing file.
+        half: store the tensors as float16 (half the size; see `dlsr.checkpoint.save_weights`).
 
     Raises:
         WeightsError: the run has no such state. ConfigError: the run folder is not a run.
@@ -835,7 +843,12 @@ def export_weights(
     model.load_state_dict(state["model"])
     history = read_metrics(folder)
     seconds = sum(r.get("epoch_seconds", 0.0) for r in history)
+    recipe = (record.get("data") or {}).get("recipe", {})
     provenance = {
+        "description": (
+            f"{state['arch']} trained with the {record['config']['objective']['name']} objective by dlsr train on "
+            f"a {recipe.get('kind', 'user')} dataset"
+        ),
         "dlsr_version": __version__,
         "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "checkpoint": which,
@@ -862,7 +875,9 @@ def export_weights(
         "parameters": count_parameters(model),
         "licence": "MIT (weights trained by dlsr on procedural data it generates itself)",
     }
-    return save_weights(model, output, preprocess=config.preprocess, provenance=provenance, overwrite=overwrite)
+    return save_weights(
+        model, output, preprocess=config.preprocess, provenance=provenance, overwrite=overwrite, half=half
+    )
 
 
 def describe_state(state: dict[str, Any]) -> str:

@@ -191,3 +191,22 @@ def test_the_grid_is_the_models_own(tmp_path: Path) -> None:
     with pytest.raises(WeightsError, match="differs from the model's output grid"):
         save_weights(model, tmp_path / "bad.safetensors", grid=Grid(16, 0.7), preprocess=PreprocessConfig(32))
     assert not (tmp_path / "bad.safetensors").exists()
+
+
+def test_half_precision_files_load_as_float32_and_predict_the_same_signs(tmp_path: Path) -> None:
+    from safetensors import safe_open
+
+    torch.manual_seed(0)
+    model = build_model("dlsr-lite", SMALL).eval()
+    full = save_weights(model, tmp_path / "full.safetensors", preprocess=PreprocessConfig(32))
+    half = save_weights(model, tmp_path / "half.safetensors", preprocess=PreprocessConfig(32), half=True)
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    with safe_open(str(half), framework="pt") as stored:
+        assert stored.get_tensor("template").dtype == torch.float16
+    loaded, _ = load_weights(half)
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    images = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected, found = model(images), loaded(images)
+    assert torch.allclose(found, expected, atol=2e-3)
+    assert ((found < 0) == (expected < 0)).float().mean() > 0.99

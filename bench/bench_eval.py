@@ -1,0 +1,135 @@
+"""End-to-end speed of `dlsr eval`: image loading, inference, marching cubes and the default 100k-point metrics.
+
+Usage: OMP_NUM_THREADS=1 python bench/bench_eval.py --weights W.safetensors [--objects 4] [--views 6] [--workers 1]
+       OMP_NUM_THREADS=1 python bench/bench_eval.py --truth-as-predictions   (metric cost of a perfect model)
+
+Generates a small procedural dataset (default ground truth: 100k surface and occupancy points) in a temporary
+folder, scores every view of every object with `dlsr.evaluate.evaluate` (split "all", IoU protocol onet), and
+prints samples per second, the time per stage measured on one sample, the peak memory, and the load average
+(the figure is only comparable between runs on an equally loaded machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", help="weights file (default: the installed one)")
+    parser.add_argument("--objects", type=int, default=4, help="objects per category (2 categories)")
+    parser.add_argument("--views", type=int, default=6, help="views per object")
+    parser.add_argument("--workers", type=int, default=1, help="processes for meshing and metrics")
+    parser.add_argument("--data", help="reuse this generated dataset folder instead of a temporary one")
+    parser.add_argument(
+        "--truth-as-predictions",
+        action="store_true",
+        help="score the true meshes through --predictions instead of the model: the metric cost of a perfect model "
+        "(nearest-neighbour queries get slower the further the prediction is from the truth)",
+    )
+    args = parser.parse_args()
+
+    from dlsr.evaluate import EvalConfig, evaluate
+    from dlsr.synth import SynthConfig, make_dataset
+
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(args.data) if args.data else Path(scratch) / "data"
+        started = time.perf_counter()
+        config = SynthConfig(categories=("03001627", "04379243"), per_category=args.objects, views=args.views)
+        make_dataset(config, root)
+        print(f"dataset: {2 * args.objects} objects x {args.views} views in {time.perf_counter() - started:.1f} s")
+
+        predictions = None
+        if args.truth_as_predictions:
+            predictions = Path(scratch) / "predictions"
+            for mesh in root.glob("*/*/model.obj"):
+                (predictions / mesh.parent.parent.name).mkdir(parents=True, exist_ok=True)
+                (predictions / mesh.parent.parent.name / f"{mesh.parent.name}.obj").symlink_to(mesh)
+        load_before = os.getloadavg()
+        cpu_before = time.process_time()
+        run = evaluate(
+            root,
+            Path(scratch) / "results.jsonl",
+            EvalConfig(split="all", predictions=None if predictions is None else str(predictions)),
+            weights=args.weights,
+            device="cpu",
+            workers=args.workers,
+            frame_check=False,
+        )
+        load_after = os.getloadavg()
+        cpu = time.process_time() - cpu_before  # this process's threads; with --workers > 1 add the workers'
+        rate = run.scored / run.seconds
+        print(
+            f"eval: {run.scored} samples in {run.seconds:.2f} s = {rate:.2f} samples/s "
+            f"(workers {args.workers}, {run.summary['failures']} failures, {run.summary['empty']} empty, "
+            f"IoU {run.summary['instance_mean']['iou']:.3f})"
+        )
+        if args.workers == 1:
+            # On a shared machine the wall-clock rate says more about the neighbours than about dlsr; CPU seconds
+            # per sample do not depend on them (much: caches and memory bandwidth are still shared).
+            print(f"  {cpu / run.scored * 1000:.0f} ms CPU time per sample = {run.scored / cpu:.2f} per CPU-second")
+        if not args.truth_as_predictions:
+            stages(root, args.weights)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak memory of this process: {peak:.0f} MiB")
+        print(
+            f"load average (1 min) before / after: {load_before[0]:.2f} / {load_after[0]:.2f} on {os.cpu_count()} CPUs"
+        )
+
+
+def stages(root: Path, weights: str | None) -> None:
+    """Time each stage on the first sample (median of 3)."""
+    from dlsr.evaluate import EvalConfig, _Job, _truth, input_pixels, score_job
+    from dlsr.layouts import read_samples
+    from dlsr.mesh import extract_mesh
+    from dlsr.pipeline import load_model, predict_sdf
+    from dlsr.sdf import resample_sdf
+
+    model = load_model(weights, "cpu")
+    _, samples = read_samples(root, split="all")
+    sample = samples[0]
+    config = EvalConfig(split="all")
+
+    def timed(function: object) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            function()  # type: ignore[operator]
+            times.append(time.perf_counter() - start)
+        return float(np.median(times))
+
+    pixels = input_pixels(sample, model)
+    (sdf,) = predict_sdf(model, [pixels])
+    grid = model.info.grid
+    _truth(sample.truth, config.points, config.iou_points, config.seed)
+    job = _Job(sample, config, sdf=sdf, grid=grid)
+    rows = {
+        "image loading and preparation": timed(lambda: input_pixels(sample, model)),
+        "network, batch of 16 (per image)": timed(lambda: predict_sdf(model, [pixels] * 16)) / 16,
+        "resample + marching cubes": timed(lambda: extract_mesh(resample_sdf(sdf, 64), grid.with_resolution(64))),
+        "meshing + all metrics (truth cached)": timed(lambda: score_job(job)),
+    }
+    from dlsr.sdf import read_sdf_archive
+
+    # An untrained or early model predicts far from the truth, and nearest-neighbour queries slow down with the
+    # distance: the true SDF through the same path is the cost for a model that is close.
+    true_sdf, true_grid = read_sdf_archive(sample.image.parent.parent / "sdf.npz")
+    close = _Job(sample, config, sdf=true_sdf, grid=true_grid)
+    rows["meshing + all metrics, true SDF as prediction"] = timed(lambda: score_job(close))
+    _truth.cache_clear()
+    rows["ground truth load (once per object)"] = timed(
+        lambda: (_truth.cache_clear(), _truth(sample.truth, config.points, config.iou_points, config.seed))
+    )
+    for name, seconds in rows.items():
+        print(f"  {name:40s} {seconds * 1000:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

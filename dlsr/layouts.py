@@ -1,0 +1,639 @@
+"""Dataset layouts for evaluation: which images to score, and their ground truth in dlsr's normalised frame.
+
+Five layouts are read, detected from the folder or named with `layout=`:
+
+* ``synth``: dlsr's own (`dlsr data synth` / `dlsr data prepare`, see `dlsr.synth`): `<synset>/{split}.lst`,
+  `<synset>/<id>/rendering/NN.png`, ground truth `model.obj`, `pointcloud.npz`, `points.npz`, `model.binvox`,
+  all already in the normalised frame.
+* ``r2n2``: 3D-R2N2's `ShapeNetRendering/<synset>/<id>/rendering/NN.png` with `ShapeNetVox32/<synset>/<id>/
+  model.binvox`. Split: per category, model ids of `ShapeNetVox32/<synset>` sorted, the first int(0.8 n) train
+  and the rest test (3D-R2N2's `dataset_portion`), or a split file.
+* ``onet``: Occupancy Networks' preprocessed ShapeNet: `<synset>/<id>/img_choy2016/NNN.jpg`, `pointcloud.npz`,
+  `points.npz` when present, `<synset>/{split}.lst` when present (else every model), `metadata.yaml` names.
+* ``pix3d``: `pix3d.json` entries (img, mask, model, category); the mask cuts the object out of the photo.
+* ``folder``: `NAME.png` (or .jpg, .jpeg, .webp) beside `NAME.obj|ply|off|stl|glb`, in ROOT or its subfolders
+  (the subfolder is the category, "all" at the top).
+
+**The frame** every ground truth is brought into (the frame of dlsr's predictions, `dlsr.sdf`): ShapeNet v1's
+axes (y up, front +x), bounding box centred at the origin, longest side 1.
+
+* synth: already there (written so by `dlsr.synth`).
+* r2n2: the binvox header does not place the voxels in the renderings' frame (shared/realdata/README.md); the box
+  of the occupied voxel *cubes* is the rendered mesh's box (`dlsr.binvox.r2n2_frame`), so it is centred and its
+  longest side scaled to 1. Axes: binvox's [x][z][y] storage is swapped to [x][y][z] on read (`dlsr.binvox`).
+  There is no mesh: the surface is the boundary of the occupied cubes (`voxel_surface`).
+* onet: `pointcloud.npz` and `points.npz` points are ONet's normalised ShapeNet v1 frame, which is this one
+  (measured: the real table's cloud spans exactly [-0.5, 0.5] along its longest axis, centred). `loc`/`scale`
+  (the way back to the raw mesh) are not used. No mesh, so no ground-truth topology.
+* pix3d, folder: the mesh's bounding box is centred and scaled (`dlsr.groundtruth.normalise`); its axes are
+  taken as they are (y up is assumed; Pix3D's front direction is not verified here).
+
+Where the prediction's frame may differ from this one (another tool's meshes, ShapeNetCore v2 output, arrays
+written with two axes swapped), `ALIGNMENTS` names the fixes that `dlsr.evaluate` applies to predictions on
+request; it never picks one silently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dlsr.errors import ConfigError, DatasetError, DlsrError
+
+if TYPE_CHECKING:
+    import trimesh
+
+LAYOUTS = ("synth", "r2n2", "onet", "pix3d", "folder")
+"""Layout names accepted by `read_samples(layout=...)`, in detection order."""
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
+FOLDER_MESH_EXTENSIONS = (".obj", ".ply", ".off", ".stl", ".glb")
+R2N2_TRAIN_FRACTION = 0.8
+IOU_PADDING = 0.1
+"""IoU points are uniform in the cube of side 1 + IOU_PADDING around the normalised object (ONet's box)."""
+
+ALIGNMENTS: dict[str, np.ndarray] = {
+    "none": np.eye(3),
+    "swap-xy": np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+    "swap-xz": np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]),
+    "swap-yz": np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]),
+    # ShapeNetCore v2 -> v1 is a quarter turn about y (dlsr.meshio.SHAPENET_V2_TO_V1 holds v1 -> v2's inverse).
+    "v2-to-v1": np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]),
+    "v1-to-v2": np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]]),
+}
+"""Linear maps applied to predicted vertices (row vectors: `v @ M.T`) before scoring. The swaps are reflections
+(what transposing two axes of a voxel array does); the v1/v2 pair are rotations."""
+
+
+@dataclass(frozen=True)
+class TruthSource:
+    """Where one object's ground truth lives; hashable, so a worker process caches what it loaded by it."""
+
+    layout: str
+    category: str
+    model_id: str
+    mesh: Path | None = None  # a mesh file
+    mesh_normalised: bool = True  # False: centre and scale the mesh's bounding box first
+    pointcloud: Path | None = None  # ONet pointcloud.npz: surface points and normals, normalised frame
+    points: Path | None = None  # ONet points.npz: IoU points and occupancies, normalised frame
+    voxels: Path | None = None  # binvox file
+    voxel_frame: str = "header"  # "header": the binvox header places the voxels; "r2n2": see the module docstring
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One image to reconstruct and score."""
+
+    category: str  # synset id or category name
+    model_id: str
+    view: str  # the view's name: "00" (synth, r2n2), "000" (onet), the image stem (pix3d, folder)
+    image: Path
+    truth: TruthSource
+    mask: Path | None = None  # Pix3D: the object's silhouette
+    index: int = -1  # position in the whole (unsharded) evaluation list
+
+    @property
+    def key(self) -> str:
+        """'category/model_id/view', unique in an evaluation."""
+        return f"{self.category}/{self.model_id}/{self.view}"
+
+
+@dataclass(frozen=True)
+class VoxelTruth:
+    """Ground-truth voxels placed in the normalised frame: cell [i, j, k] spans origin + ([i, j, k] + [0, 1]) * cell."""
+
+    occupancy: np.ndarray  # bool (D, D, D) indexed [x][y][z]
+    origin: np.ndarray  # float64 (3,) corner of cell [0, 0, 0], normalised frame
+    cell: float  # side of a cell, normalised frame
+
+
+@dataclass
+class Truth:
+    """One object's ground truth, loaded and in the normalised frame."""
+
+    surface_points: np.ndarray  # float64 (M, 3)
+    surface_normals: np.ndarray  # float64 (M, 3)
+    surface_source: str  # "pointcloud.npz", "mesh" or "voxels"
+    topology: tuple[float, float] = (float("nan"), float("nan"))  # (components, genus); NaN without a mesh
+    iou_points: np.ndarray | None = None  # float64 (P, 3) uniform in the padded box
+    occupancy: np.ndarray | None = None  # bool (P,)
+    iou_source: str = ""  # "points.npz", "mesh" or "" (none)
+    voxels: VoxelTruth | None = None
+    mesh: trimesh.Trimesh | None = field(default=None, repr=False)  # for pictures
+
+
+# ------------------------------------------------------------------------------------------ samples
+
+
+def detect_layout(root: str | os.PathLike[str]) -> str:
+    """Tell a dataset folder's layout from the files in it.
+
+    Raises:
+        DatasetError: not a folder, or none of the layouts matches.
+    """
+    base = Path(root)
+    if not base.is_dir():
+        raise DatasetError(f"{base}: no such dataset folder")
+    if (base / "pix3d.json").is_file():
+        return "pix3d"
+    if (base / "ShapeNetRendering").is_dir() or (base / "ShapeNetVox32").is_dir():
+        return "r2n2"
+    if next(base.glob("*/*/img_choy2016"), None) is not None:
+        return "onet"
+    if next(base.glob("*/*/rendering"), None) is not None:
+        return "synth"
+    if _folder_pairs(base):
+        return "folder"
+    for child in sorted(p for p in base.iterdir() if p.is_dir()):
+        if next(child.glob("*/*/img_choy2016"), None) is not None or next(child.glob("*/*/rendering"), None):
+            raise DatasetError(f"{base}: the dataset seems to be in {child}; pass that folder")
+    raise DatasetError(
+        f"{base}: not a dataset layout dlsr knows (synth, r2n2, onet, pix3d, folder of NAME.png + NAME.obj); "
+        "check the path, or name the layout with --layout"
+    )
+
+
+def read_samples(
+    root: str | os.PathLike[str],
+    *,
+    layout: str | None = None,
+    split: str = "test",
+    categories: Sequence[str] = (),
+    views: Sequence[int] | None = None,
+    split_file: str | os.PathLike[str] | None = None,
+) -> tuple[str, list[Sample]]:
+    """The samples of a dataset split, in a fixed order (category, model id, view), indexed from 0.
+
+    Args:
+        root: the dataset folder (for r2n2 the folder holding ShapeNetRendering/ and ShapeNetVox32/; for onet the
+            folder holding the synset folders, e.g. ONet's data/ShapeNet).
+        layout: one of LAYOUTS, or None to detect it.
+        split: "train", "val" or "test" ("all" takes every model of the layouts without split lists).
+        categories: synset ids or category names to keep (empty: all).
+        views: view positions to keep per object (synth, r2n2, onet), None for all; pix3d and folder samples
+            have one image each and ignore it.
+        split_file: r2n2 and pix3d: a text file of `category/model_id` lines (pix3d: image paths) to use as the
+            split instead of the layout's rule.
+
+    Returns:
+        (layout name, samples).
+
+    Raises:
+        DatasetError: missing files, an empty selection, an unknown category.
+        ConfigError: an unknown layout or split.
+    """
+    base = Path(root)
+    chosen = layout or detect_layout(base)
+    if chosen not in LAYOUTS:
+        raise ConfigError(f"unknown layout {chosen!r}; choose one of {', '.join(LAYOUTS)}")
+    if split not in ("train", "val", "test", "all"):
+        raise ConfigError(f"unknown split {split!r}; choose train, val, test or all")
+    if not base.is_dir():
+        raise DatasetError(f"{base}: no such dataset folder")
+    wanted = _category_filter(categories, base)
+    readers = {"synth": _synth, "r2n2": _r2n2, "onet": _onet, "pix3d": _pix3d, "folder": _folder}
+    samples = readers[chosen](base, split, wanted, views, None if split_file is None else Path(split_file))
+    if not samples:
+        what = f"categories {', '.join(categories)}" if categories else "any category"
+        raise DatasetError(f"{base}: no {split} samples for {what} in the {chosen} layout; check --split/--categories")
+    ordered = sorted(samples, key=lambda s: (s.category, s.model_id, s.view))
+    return chosen, [_with_index(sample, index) for index, sample in enumerate(ordered)]
+
+
+def category_names(root: str | os.PathLike[str]) -> dict[str, str]:
+    """Category id -> readable name: dlsr's 13 ShapeNet synsets, plus an ONet `metadata.yaml` when present."""
+    from dlsr.shapes import CATEGORIES
+
+    names = dict(CATEGORIES)
+    metadata = Path(root) / "metadata.yaml"
+    if metadata.is_file():
+        names.update(_yaml_names(metadata))
+    return names
+
+
+def _with_index(sample: Sample, index: int) -> Sample:
+    return Sample(sample.category, sample.model_id, sample.view, sample.image, sample.truth, sample.mask, index)
+
+
+def _category_filter(categories: Sequence[str], root: Path) -> set[str] | None:
+    """The set of category ids and names to keep, names resolved to ids too; None keeps all."""
+    if not categories:
+        return None
+    names = category_names(root)
+    by_name = {name.lower(): ident for ident, name in names.items()}
+    wanted: set[str] = set()
+    for item in categories:
+        wanted.add(item)
+        if item.lower() in by_name:
+            wanted.add(by_name[item.lower()])
+    return wanted
+
+
+def _keep(category: str, wanted: set[str] | None) -> bool:
+    return wanted is None or category in wanted
+
+
+def _pick_views(count: int, views: Sequence[int] | None, where: Path) -> list[int]:
+    if views is None:
+        return list(range(count))
+    missing = [v for v in views if not 0 <= v < count]
+    if missing:
+        raise DatasetError(f"{where}: has {count} views, no view {missing[0]}; choose views from 0 to {count - 1}")
+    return list(views)
+
+
+def _rendering_names(folder: Path) -> list[str]:
+    """Image file names of a 3D-R2N2 style rendering folder: renderings.txt order, else sorted PNGs."""
+    listing = folder / "renderings.txt"
+    if listing.is_file():
+        return [line.strip() for line in listing.read_text().splitlines() if line.strip()]
+    return sorted(p.name for p in folder.glob("*.png"))
+
+
+def _synth(
+    root: Path, split: str, wanted: set[str] | None, views: Sequence[int] | None, _: Path | None
+) -> list[Sample]:
+    from dlsr.datasets import read_split
+
+    parts = ("train", "val", "test") if split == "all" else (split,)
+    records = []
+    for part in parts:
+        # With "all", an empty list (a small category's val part) is no error.
+        found = {p.parent.name for p in root.glob(f"*/{part}.lst") if split != "all" or p.read_text().split()}
+        categories = sorted(c for c in found if _keep(c, wanted))
+        if categories:
+            records += read_split(root, part, categories)
+        elif split != "all":
+            which = f" for categories {', '.join(sorted(wanted))}" if wanted else ""
+            raise DatasetError(f"{root}: no {split} split{which}; make it with `dlsr data synth` or `dlsr data index`")
+    samples = []
+    for record in records:
+        folder = record.folder
+        truth = TruthSource(
+            "synth",
+            record.category,
+            record.model_id,
+            mesh=folder / "model.obj",
+            pointcloud=folder / "pointcloud.npz",
+            points=folder / "points.npz",
+            voxels=folder / "model.binvox",
+        )
+        names = _rendering_names(folder / "rendering")
+        for view in _pick_views(len(names), views, folder / "rendering"):
+            image = folder / "rendering" / names[view]
+            samples.append(Sample(record.category, record.model_id, f"{view:02d}", image, truth))
+    return samples
+
+
+def _r2n2(
+    root: Path, split: str, wanted: set[str] | None, views: Sequence[int] | None, split_file: Path | None
+) -> list[Sample]:
+    renderings, voxels = root / "ShapeNetRendering", root / "ShapeNetVox32"
+    for folder in (renderings, voxels):
+        if not folder.is_dir():
+            raise DatasetError(f"{folder}: missing; the 3D-R2N2 layout needs ShapeNetRendering/ and ShapeNetVox32/")
+    chosen = _r2n2_split(root, voxels, split, split_file)
+    samples = []
+    for category, model_id in chosen:
+        if not _keep(category, wanted):
+            continue
+        folder = renderings / category / model_id / "rendering"
+        if not folder.is_dir():
+            raise DatasetError(f"{folder}: missing renderings for a model of ShapeNetVox32; restore the folder")
+        truth = TruthSource(
+            "r2n2", category, model_id, voxels=voxels / category / model_id / "model.binvox", voxel_frame="r2n2"
+        )
+        names = _rendering_names(folder)
+        for view in _pick_views(len(names), views, folder):
+            samples.append(Sample(category, model_id, f"{view:02d}", folder / names[view], truth))
+    return samples
+
+
+def _r2n2_split(root: Path, voxels: Path, split: str, split_file: Path | None) -> list[tuple[str, str]]:
+    if split_file is not None:
+        return [_split_line(line, split_file) for line in _lines(split_file)]
+    if split == "val":
+        raise ConfigError("3D-R2N2's split has no val part (80 % train, 20 % test); use --split test or --split-file")
+    chosen = []
+    for category_folder in sorted(p for p in voxels.iterdir() if p.is_dir()):
+        ids = sorted(p.name for p in category_folder.iterdir() if p.is_dir())
+        cut = int(len(ids) * R2N2_TRAIN_FRACTION)  # 3D-R2N2: portion index int(n * 0.8)
+        part = {"train": ids[:cut], "test": ids[cut:], "all": ids}[split]
+        chosen += [(category_folder.name, model_id) for model_id in part]
+    if not chosen:
+        raise DatasetError(f"{voxels}: no model folders; the 3D-R2N2 layout is ShapeNetVox32/<synset>/<id>/")
+    return chosen
+
+
+def _split_line(line: str, source: Path) -> tuple[str, str]:
+    parts = [p for p in re.split(r"[/\s]+", line.strip()) if p]
+    if len(parts) != 2:
+        raise DatasetError(f"{source}: expected 'category/model_id' per line, found {line!r}")
+    return parts[0], parts[1]
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read the split file ({exc.strerror or exc})") from None
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _onet(root: Path, split: str, wanted: set[str] | None, views: Sequence[int] | None, _: Path | None) -> list[Sample]:
+    samples = []
+    for category_folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        category = category_folder.name
+        if not _keep(category, wanted):
+            continue
+        listing = category_folder / f"{split}.lst"
+        if listing.is_file():
+            ids = _lines(listing)
+        elif split != "all" and any(category_folder.glob("*.lst")):
+            raise DatasetError(f"{listing}: missing, though other split lists exist; choose another --split")
+        else:  # ONet's layout without split lists (as often shared): every model is scored
+            ids = sorted(p.parent.name for p in category_folder.glob("*/img_choy2016"))
+        for model_id in ids:
+            folder = category_folder / model_id
+            images = folder / "img_choy2016"
+            if not images.is_dir():
+                raise DatasetError(f"{images}: missing; {category}/{split}.lst lists {model_id}")
+            truth = TruthSource(
+                "onet",
+                category,
+                model_id,
+                pointcloud=folder / "pointcloud.npz",
+                points=folder / "points.npz" if (folder / "points.npz").is_file() else None,
+            )
+            names = sorted(p.name for p in images.glob("*.jpg"))
+            for view in _pick_views(len(names), views, images):
+                samples.append(Sample(category, model_id, Path(names[view]).stem, images / names[view], truth))
+    return samples
+
+
+def _pix3d(
+    root: Path, split: str, wanted: set[str] | None, _views: Sequence[int] | None, split_file: Path | None
+) -> list[Sample]:
+    index = root / "pix3d.json"
+    try:
+        entries = json.loads(index.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{index}: unreadable ({exc}); restore Pix3D's pix3d.json") from None
+    if not isinstance(entries, list):
+        raise DatasetError(f"{index}: expected a list of entries with img, mask, model")
+    allowed = set(_lines(split_file)) if split_file is not None else None
+    samples = []
+    for number, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not {"img", "model"} <= set(entry):
+            raise DatasetError(f"{index}: entry {number} lacks 'img' or 'model'")
+        if allowed is not None and entry["img"] not in allowed:
+            continue
+        model_parts = Path(entry["model"]).parts
+        category = str(entry.get("category") or (model_parts[1] if len(model_parts) > 2 else "all"))
+        if not _keep(category, wanted):
+            continue
+        model = Path(entry["model"])
+        # Pix3D ids are per category folder, e.g. model/bed/IKEA_MALM_2/model.obj -> IKEA_MALM_2 (+ file stem
+        # when a folder holds several models).
+        model_id = model.parent.name if model.stem == "model" else f"{model.parent.name}-{model.stem}"
+        truth = TruthSource("pix3d", category, model_id, mesh=root / model, mesh_normalised=False)
+        mask = root / entry["mask"] if entry.get("mask") else None
+        samples.append(Sample(category, model_id, Path(entry["img"]).stem, root / entry["img"], truth, mask))
+    return samples
+
+
+def _folder_pairs(root: Path) -> list[tuple[Path, Path]]:
+    pairs = []
+    for image in sorted(root.rglob("*")):
+        if image.suffix.lower() not in IMAGE_EXTENSIONS or image.name.startswith("."):
+            continue
+        for extension in FOLDER_MESH_EXTENSIONS:
+            mesh = image.with_suffix(extension)
+            if mesh.is_file():
+                pairs.append((image, mesh))
+                break
+    return pairs
+
+
+def _folder(
+    root: Path, _split: str, wanted: set[str] | None, _v: Sequence[int] | None, _f: Path | None
+) -> list[Sample]:
+    samples = []
+    for image, mesh in _folder_pairs(root):
+        parent = image.parent.relative_to(root).as_posix()
+        category = "all" if parent == "." else parent
+        if not _keep(category, wanted):
+            continue
+        truth = TruthSource("folder", category, image.stem, mesh=mesh, mesh_normalised=False)
+        samples.append(Sample(category, image.stem, "0", image, truth))
+    return samples
+
+
+def _yaml_names(path: Path) -> dict[str, str]:
+    """{synset: name} from ONet's metadata.yaml (JSON-shaped YAML; parsed with PyYAML when installed)."""
+    text = path.read_text()
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError:
+        try:
+            import yaml
+
+            data = yaml.safe_load(text)
+        except Exception:  # no PyYAML or not YAML either: names are cosmetic, ids still work
+            return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v.get("name", k)).split(",")[0] for k, v in data.items() if isinstance(v, dict)}
+
+
+# ------------------------------------------------------------------------------------------ ground truth
+
+
+def object_seed(seed: int, key: str) -> np.random.Generator:
+    """A generator that depends only on `seed` and a sample or object key: the same numbers in every shard."""
+    return np.random.default_rng([seed, zlib.crc32(key.encode())])
+
+
+def load_truth(
+    source: TruthSource, *, surface_points: int = 100_000, iou_points: int = 100_000, seed: int = 0
+) -> Truth:
+    """Load one object's ground truth into the normalised frame (module docstring).
+
+    Surface samples: `pointcloud.npz` as stored (all its points, ONet's protocol) when there is one; else
+    `surface_points` samples drawn uniformly by area from the mesh, or from the voxel surface. IoU points:
+    `points.npz` when it holds at least `iou_points` uniform points (ONet's files: all of them; dlsr's: the
+    first `uniform_count`); else `iou_points` uniform points in the padded box labelled by the mesh's winding
+    number; else the uniform points of `points.npz` there are; else none.
+
+    Raises:
+        DatasetError: a file is missing or unreadable; nothing to sample a surface from.
+    """
+    import trimesh
+
+    from dlsr.metrics import topology
+
+    rng = object_seed(seed, f"{source.category}/{source.model_id}")
+    mesh = _truth_mesh(source.mesh, source.mesh_normalised) if source.mesh is not None else None
+    voxels = _truth_voxels(source.voxels, source.voxel_frame) if source.voxels is not None else None
+    topo: tuple[float, float] = (float("nan"), float("nan"))
+    if mesh is not None:
+        topo = tuple(float(v) for v in topology(mesh))  # type: ignore[assignment]
+    if source.pointcloud is not None:
+        points, normals = _read_pointcloud(source.pointcloud)
+        surface_source = "pointcloud.npz"
+    elif mesh is not None:
+        sampled, faces = trimesh.sample.sample_surface(mesh, surface_points, seed=rng)
+        points, normals = np.asarray(sampled, np.float64), np.asarray(mesh.face_normals, np.float64)[faces]
+        surface_source = "mesh"
+    elif voxels is not None:
+        mesh = voxel_surface(voxels)
+        topo = tuple(float(v) for v in topology(mesh))  # type: ignore[assignment]
+        sampled, faces = trimesh.sample.sample_surface(mesh, surface_points, seed=rng)
+        points, normals = np.asarray(sampled, np.float64), np.asarray(mesh.face_normals, np.float64)[faces]
+        surface_source = "voxels"
+    else:
+        raise DatasetError(f"{source.category}/{source.model_id}: no ground-truth surface (mesh, pointcloud, voxels)")
+    truth = Truth(points, normals, surface_source, topo, voxels=voxels, mesh=mesh)
+    stored = _read_iou_points(source.points) if source.points is not None else None
+    if stored is not None and len(stored[0]) >= iou_points:
+        truth.iou_points, truth.occupancy, truth.iou_source = stored[0], stored[1], "points.npz"
+    elif mesh is not None and truth.surface_source != "voxels":
+        half = (1.0 + IOU_PADDING) / 2.0
+        uniform = rng.uniform(-half, half, size=(iou_points, 3))
+        truth.iou_points, truth.occupancy, truth.iou_source = uniform, inside_mesh(mesh, uniform), "mesh"
+    elif stored is not None:
+        truth.iou_points, truth.occupancy, truth.iou_source = stored[0], stored[1], "points.npz"
+    return truth
+
+
+def inside_mesh(mesh: trimesh.Trimesh, points: np.ndarray) -> np.ndarray:
+    """bool (P,): which points (P, 3) lie inside the mesh.
+
+    A watertight mesh is tested by ray parity with embree (`trimesh.Trimesh.contains`): 25x faster than the
+    winding number on 100k points (0.05-0.1 s vs 1.2-2.4 s for dlsr's procedural meshes), with identical labels
+    there. Anything else (open meshes, soups, no embree) gets dlsr's ground-truth rule, |winding number| > 0.5
+    (`dlsr.groundtruth.MeshField.inside`), which is robust to holes but slow.
+
+    Raises:
+        MeshError: the mesh has no usable face.
+    """
+    import trimesh
+
+    if mesh.is_watertight and getattr(trimesh.ray, "has_embree", False):
+        return np.asarray(mesh.contains(np.asarray(points, dtype=np.float64)), dtype=bool)
+    from dlsr.groundtruth import MeshField
+
+    return MeshField(mesh).inside(np.asarray(points, dtype=np.float64))
+
+
+def voxel_surface(voxels: VoxelTruth) -> trimesh.Trimesh:
+    """The boundary of the occupied cells as a triangle mesh (two triangles per exposed cell face), normalised frame.
+
+    Used as the surface of voxel-only ground truth (3D-R2N2), so Chamfer distances and F-scores can be given
+    there too; they measure against the blocky surface the voxels define, not the original mesh.
+    """
+    import trimesh
+
+    occupied = np.pad(voxels.occupancy, 1)
+    vertices: list[np.ndarray] = []
+    faces: list[np.ndarray] = []
+    count = 0
+    for axis in range(3):
+        for step in (1, -1):
+            # A face is exposed where an occupied cell's neighbour along (axis, step) is empty.
+            exposed = occupied & ~np.roll(occupied, -step, axis=axis)
+            cells = np.argwhere(exposed[1:-1, 1:-1, 1:-1]).astype(np.float64)
+            if len(cells) == 0:
+                continue
+            u, v = [a for a in range(3) if a != axis]
+            corner = cells.copy()
+            corner[:, axis] += 1.0 if step > 0 else 0.0
+            quad = np.repeat(corner[:, None, :], 4, axis=1)
+            quad[:, 1, u] += 1.0
+            quad[:, 2, u] += 1.0
+            quad[:, 2, v] += 1.0
+            quad[:, 3, v] += 1.0
+            vertices.append(quad.reshape(-1, 3))
+            index = count + 4 * np.arange(len(cells))[:, None]
+            count += 4 * len(cells)
+            # The quad (corner, +u, +u+v, +v) faces along e_u x e_v: +x, -y, +z for axis 0, 1, 2. The winding
+            # number that labels the inside needs every face turned outwards (towards `step`).
+            along = -1 if axis == 1 else 1
+            order = np.array([0, 1, 2, 0, 2, 3]) if along == step else np.array([0, 2, 1, 0, 3, 2])
+            faces.append((index + order).reshape(-1, 3))
+    if not faces:
+        raise DatasetError("the ground-truth voxel grid has no occupied cell")
+    points = voxels.origin + np.concatenate(vertices) * voxels.cell
+    mesh = trimesh.Trimesh(points, np.concatenate(faces), process=False)
+    mesh.merge_vertices()
+    return mesh
+
+
+def _truth_mesh(path: Path, normalised: bool) -> trimesh.Trimesh:
+    from dlsr.groundtruth import normalise
+    from dlsr.meshio import load_mesh
+
+    try:
+        mesh = load_mesh(path)
+    except DlsrError as exc:
+        raise DatasetError(f"ground truth: {exc}") from None
+    return mesh if normalised else normalise(mesh)[0]
+
+
+def _truth_voxels(path: Path, frame: str) -> VoxelTruth:
+    from dlsr.binvox import read_binvox
+
+    voxels = read_binvox(path)
+    occupancy = voxels.occupancy
+    size = np.array(occupancy.shape, dtype=np.float64)
+    if frame == "header":
+        cell = voxels.scale / float(size[0])
+        return VoxelTruth(occupancy, voxels.translate.copy(), cell)
+    index = np.argwhere(occupancy)
+    if len(index) == 0:
+        raise DatasetError(f"{path}: no occupied voxel; the ground truth is empty")
+    low, high = index.min(axis=0).astype(np.float64), index.max(axis=0) + 1.0
+    longest = float((high - low).max())
+    # Cell i spans [i, i + 1) in index units; centre the box of occupied cubes, longest side 1.
+    return VoxelTruth(occupancy, -(low + high) / 2.0 / longest, 1.0 / longest)
+
+
+def _read_pointcloud(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        with np.load(path) as archive:
+            points = np.asarray(archive["points"], dtype=np.float64)
+            normals = np.asarray(archive["normals"], dtype=np.float64)
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: missing ground-truth surface samples") from None
+    except (OSError, KeyError, ValueError) as exc:
+        raise DatasetError(f"{path}: unreadable pointcloud.npz ({exc}); it needs 'points' and 'normals'") from None
+    if points.ndim != 2 or points.shape[1] != 3 or normals.shape != points.shape or len(points) == 0:
+        raise DatasetError(f"{path}: expected points and normals of one shape (N, 3), found {points.shape}")
+    if not np.isfinite(points).all():
+        raise DatasetError(f"{path}: holds non-finite points")
+    return points, normals
+
+
+def _read_iou_points(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        with np.load(path) as archive:
+            points = np.asarray(archive["points"], dtype=np.float64)
+            packed = np.asarray(archive["occupancies"])
+            uniform = int(archive["uniform_count"]) if "uniform_count" in archive.files else len(points)
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: missing occupancy samples") from None
+    except (OSError, KeyError, ValueError) as exc:
+        raise DatasetError(f"{path}: unreadable points.npz ({exc}); it needs 'points' and 'occupancies'") from None
+    # ONet packs occupancies into bits (np.packbits); unpacked files hold one value per point.
+    occupancy = np.unpackbits(packed)[: len(points)] if packed.size < len(points) else packed.reshape(-1)
+    if points.ndim != 2 or points.shape[1] != 3 or len(occupancy) != len(points):
+        raise DatasetError(f"{path}: points {points.shape} and occupancies {packed.shape} do not match")
+    return points[:uniform], occupancy[:uniform].astype(bool)

@@ -1,0 +1,97 @@
+"""Print the tables of docs/RESULTS.md from finished runs and their `dlsr train score --json` files.
+
+Usage: python docs/make_results.py --runs RUNS_DIR --data DATASET [--sensitivity]
+
+RUNS_DIR holds run folders and, beside each, `<run>-test.json` written by
+`dlsr train score DATASET --weights <run> --split test --json`. `--sensitivity` adds the metric-ceiling table:
+the IoU of the true SDF against itself with the surface moved by 0.01 (0.28 voxel) inwards and outwards, per
+category of the test split, which shows how much of the 32³ sign IoU is lost to sub-voxel errors alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dlsr.shapes import CATEGORIES
+
+
+def table(rows: dict[str, dict[str, float]], columns: list[str]) -> str:
+    """Markdown table: one column per run, one row per category, then the class and instance means."""
+    categories = sorted(next(iter(rows.values()))["categories"])
+    lines = ["| category | " + " | ".join(columns) + " |", "| --- | " + " | ".join("---:" for _ in columns) + " |"]
+    for category in categories:
+        cells = [f"{rows[c]['categories'][category]['iou']:.3f}" for c in columns]
+        lines.append(f"| {CATEGORIES.get(category, category)} | " + " | ".join(cells) + " |")
+    lines.append("| **class mean** | " + " | ".join(f"**{rows[c]['class_mean']:.3f}**" for c in columns) + " |")
+    lines.append("| instance mean | " + " | ".join(f"{rows[c]['instance_mean']:.3f}" for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def run_summary(folder: Path) -> str:
+    """Epochs, seconds and validation IoU of a run, from its metrics.jsonl."""
+    records = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    seconds = sum(r["epoch_seconds"] for r in records)
+    rate = np.mean([r["samples_per_second"] for r in records])
+    best = max(r["val_iou"] for r in records)
+    return f"{len(records)} epoch(s), {seconds / 60:.1f} min, {rate:.1f} samples/s, best val IoU {best:.3f}"
+
+
+def sensitivity(data: Path) -> str:
+    """The metric-ceiling table (see the module docstring)."""
+    import torch
+
+    from dlsr.datasets import read_sdf_grid, read_split
+    from dlsr.levelset import sign_iou
+    from dlsr.sdf import Grid
+
+    grid = Grid(32)
+    per: dict[str, list[tuple[float, float, float]]] = {}
+    for record in read_split(data, "test"):
+        sdf = torch.from_numpy(read_sdf_grid(record, grid))[None]
+        occupied = float((sdf < 0).float().mean())
+        per.setdefault(record.category, []).append(
+            (float(sign_iou(sdf + 0.01, sdf)[0]), float(sign_iou(sdf - 0.01, sdf)[0]), occupied)
+        )
+    lines = [
+        "| category | inside voxels (share of 32³) | IoU, surface 0.01 inwards | IoU, surface 0.01 outwards |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for category, values in sorted(per.items()):
+        inwards, outwards, occupied = np.mean(values, axis=0)
+        lines.append(f"| {CATEGORIES[category]} | {occupied:.2%} | {inwards:.3f} | {outwards:.3f} |")
+    means = np.mean([np.mean(v, axis=0) for v in per.values()], axis=0)
+    lines.append(f"| **class mean** | {means[2]:.2%} | **{means[0]:.3f}** | **{means[1]:.3f}** |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=Path, required=True)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--sensitivity", action="store_true")
+    args = parser.parse_args()
+    scores = {
+        path.name.removesuffix("-test.json"): json.loads(path.read_text())
+        for path in sorted(args.runs.glob("*-test.json"))
+    }
+    if scores:
+        print(table(scores, list(scores)))
+        print()
+        for name in scores:
+            folder = args.runs / name
+            if (folder / "metrics.jsonl").is_file():
+                print(f"- `{name}`: {run_summary(folder)}; test views per object: {len(scores[name]['views'])}")
+    if args.sensitivity:
+        print()
+        print(sensitivity(args.data))
+
+
+if __name__ == "__main__":
+    main()

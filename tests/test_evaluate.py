@@ -1,0 +1,653 @@
+"""dlsr eval: dataset layouts and their frames, identities, failures, resume, shards, predictions, CLI, report."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from conftest import realdata_path
+from dlsr.cli import app
+from dlsr.errors import ConfigError, DatasetError, OutputError
+from dlsr.evaluate import (
+    EvalConfig,
+    evaluate,
+    merge_results,
+    parse_shard,
+    parse_views,
+    read_results,
+    summarise,
+    write_report,
+)
+from dlsr.layouts import ALIGNMENTS, detect_layout, load_truth, read_samples
+from dlsr.metrics import EMPTY_CHAMFER
+
+CATEGORIES = ("02691156", "03001627")
+FAST = {"points": 4000, "iou_points": 4000}  # enough for the identities below, a fraction of the default's cost
+R2N2_CHAIRS = ("1a74a83fa6d24b3cacd67ce2c72c02e", "1a8bbf2994788e2743e99e0cae970928")
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two categories of five procedural objects, two 64-pixel views each; test split = one object each."""
+    from dlsr.synth import SynthConfig, make_dataset
+
+    root = tmp_path_factory.mktemp("eval") / "synth"
+    config = SynthConfig(
+        categories=CATEGORIES,
+        per_category=5,
+        views=2,
+        image_size=64,
+        sdf_resolution=16,
+        voxel_resolution=16,
+        points=2000,
+        surface_points=4000,
+        split=(0.6, 0.2, 0.2),
+    )
+    make_dataset(config, root)
+    return root
+
+
+def ground_truth_predictions(root: Path, out: Path, transform: Any = None, per_view: bool = False) -> Path:
+    """Write each test object's true mesh as its prediction (optionally moved), named as `dlsr eval` expects."""
+    import trimesh
+
+    _, samples = read_samples(root)
+    for sample in samples:
+        mesh = trimesh.load(sample.truth.mesh, process=False)
+        if transform is not None:
+            mesh.vertices = transform(np.asarray(mesh.vertices))
+        name = f"{sample.key}.obj" if per_view else f"{sample.category}/{sample.model_id}.obj"
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        mesh.export(out / name)
+    return out
+
+
+def scored(path: Path) -> list[dict[str, Any]]:
+    """Sample records without their timings (the only field that differs between equal runs)."""
+    _, records, _ = read_results(path)
+    return sorted(({k: v for k, v in r.items() if k != "seconds"} for r in records), key=lambda r: r["index"])
+
+
+# ------------------------------------------------------------------------------------------ layouts
+
+
+def test_synth_layout_lists_test_views_in_order(synth: Path) -> None:
+    layout, samples = read_samples(synth)
+    assert layout == "synth" and detect_layout(synth) == "synth"
+    assert len(samples) == 4  # 2 categories x 1 test object x 2 views
+    assert [s.index for s in samples] == [0, 1, 2, 3]
+    assert [s.view for s in samples[:2]] == ["00", "01"]
+    assert len({s.key for s in samples}) == 4
+    _, chosen = read_samples(synth, views=(1,), categories=("chair",))
+    assert [(s.category, s.view) for s in chosen] == [("03001627", "01")]
+    with pytest.raises(DatasetError, match="no view 5"):
+        read_samples(synth, views=(5,))
+
+
+def test_synth_truth_is_in_the_normalised_frame(synth: Path) -> None:
+    _, samples = read_samples(synth)
+    truth = load_truth(samples[0].truth, surface_points=1000, iou_points=1001)  # points.npz has 1000 uniform
+    extent = truth.surface_points.max(axis=0) - truth.surface_points.min(axis=0)
+    assert extent.max() == pytest.approx(1.0, abs=0.01)
+    assert np.abs(truth.surface_points.max(axis=0) + truth.surface_points.min(axis=0)).max() < 0.01
+    assert truth.iou_source == "mesh" and truth.occupancy is not None and 0 < truth.occupancy.mean() < 1
+    assert truth.voxels is not None and truth.voxels.cell == pytest.approx(1 / 16)
+    assert truth.topology[0] >= 1
+    stored = load_truth(samples[0].truth, surface_points=1000, iou_points=1000)
+    assert stored.iou_source == "points.npz" and stored.iou_points is not None and len(stored.iou_points) == 1000
+
+
+def make_r2n2(synth: Path, root: Path) -> Path:
+    """The synth objects of every split rearranged as 3D-R2N2's ShapeNetRendering + ShapeNetVox32."""
+    for folder in sorted(synth.glob("*/*/rendering")):
+        category, model_id = folder.parent.parent.name, folder.parent.name
+        shutil.copytree(folder, root / "ShapeNetRendering" / category / model_id / "rendering")
+        target = root / "ShapeNetVox32" / category / model_id
+        target.mkdir(parents=True)
+        shutil.copy(folder.parent / "model.binvox", target / "model.binvox")
+    return root
+
+
+def test_r2n2_layout_uses_the_80_20_split_of_sorted_ids(synth: Path, tmp_path: Path) -> None:
+    root = make_r2n2(synth, tmp_path / "r2n2")
+    assert detect_layout(root) == "r2n2"
+    _, samples = read_samples(root)
+    for category in CATEGORIES:
+        ids = sorted(p.name for p in (root / "ShapeNetVox32" / category).iterdir())
+        assert {s.model_id for s in samples if s.category == category} == {ids[-1]}  # int(5 * 0.8) = 4 train
+    split_file = tmp_path / "split.txt"
+    split_file.write_text(f"# one model\n{CATEGORIES[-1]}/{ids[0]}\n")
+    _, chosen = read_samples(root, split_file=split_file)
+    assert {s.key for s in chosen} == {f"{CATEGORIES[-1]}/{ids[0]}/00", f"{CATEGORIES[-1]}/{ids[0]}/01"}
+    with pytest.raises(ConfigError, match="no val part"):
+        read_samples(root, split="val")
+
+
+def test_r2n2_real_chair_voxels_land_on_their_renderings() -> None:
+    """The reader's frame for R2N2 voxels is the renderings' frame (up to the diagonal-vs-longest-side scale)."""
+    from dlsr.camera import read_rendering_metadata
+
+    root = realdata_path("r2n2")
+    layout, samples = read_samples(root, split="all")
+    assert layout == "r2n2" and len(samples) == 48
+    _, test = read_samples(root)
+    assert {s.model_id for s in test} == {R2N2_CHAIRS[1]}  # 3D-R2N2's rule: int(2 * 0.8) = 1 train
+    for chair in R2N2_CHAIRS:
+        sample = next(s for s in samples if s.model_id == chair and s.view == "00")
+        truth = load_truth(sample.truth, surface_points=4000)
+        points = truth.surface_points
+        extent = points.max(axis=0) - points.min(axis=0)
+        assert extent.max() == pytest.approx(1.0, abs=1e-6)
+        diagonal_frame = points * extent.max() / np.linalg.norm(extent)  # ShapeNet v1: diagonal 1
+        folder = sample.image.parent
+        cameras = read_rendering_metadata(folder / "rendering_metadata.txt")
+
+        def on_object(p: np.ndarray, view: int, folder: Path = folder, cameras: Any = cameras) -> float:
+            alpha = np.asarray(Image.open(folder / f"{view:02d}.png"))[..., 3]
+            uv = np.clip(np.floor(cameras[view].project(p, alpha.shape[0])).astype(int), 0, alpha.shape[0] - 1)
+            return float(np.mean(alpha[uv[:, 1], uv[:, 0]] > 0))
+
+        right = np.mean([on_object(diagonal_frame, view) for view in range(0, 24, 3)])
+        swapped = np.mean([on_object(diagonal_frame @ ALIGNMENTS["swap-yz"].T, view) for view in range(0, 24, 3)])
+        # Measured: 0.82 / 0.53 (thin tubular chair: 32^3 voxels over-cover its 1-2 px tubes); 0.95 / 0.76.
+        assert right > 0.75, right
+        assert right - swapped > 0.15, (right, swapped)
+
+
+def test_onet_real_samples_without_lists_or_points(tmp_path: Path) -> None:
+    root = realdata_path("onet", "ShapeNet")
+    layout, samples = read_samples(root)
+    assert layout == "onet" and len(samples) == 48  # no .lst: every model; 24 views each
+    assert samples[0].view == "000" and samples[0].image.suffix == ".jpg"
+    from dlsr.layouts import category_names
+
+    assert category_names(root)["04379243"] == "table"
+    _, benches = read_samples(root, categories=("bench",), views=(0,))
+    assert len(benches) == 1
+    truth = load_truth(benches[0].truth)
+    extent = truth.surface_points.max(axis=0) - truth.surface_points.min(axis=0)
+    assert extent.max() == pytest.approx(1.0, abs=0.01)  # ONet's frame is dlsr's: longest side 1, centred
+    assert np.abs(truth.surface_points.max(axis=0) + truth.surface_points.min(axis=0)).max() < 0.02
+    assert truth.iou_points is None and math.isnan(truth.topology[0])
+
+
+def test_onet_generated_with_lists_and_packed_points(synth: Path, tmp_path: Path) -> None:
+    root = tmp_path / "onet"
+    for folder in sorted(synth.glob("*/*/rendering")):
+        target = root / folder.parent.parent.name / folder.parent.name
+        (target / "img_choy2016").mkdir(parents=True)
+        for view, png in enumerate(sorted(folder.glob("*.png"))):
+            Image.open(png).convert("RGB").save(target / "img_choy2016" / f"{view:03d}.jpg")
+        shutil.copy(folder.parent / "pointcloud.npz", target)
+        with np.load(folder.parent / "points.npz") as points:  # ONet's files have no uniform_count: all uniform
+            count = int(points["uniform_count"])
+            inside = np.unpackbits(points["occupancies"])[:count]
+            np.savez(target / "points.npz", points=points["points"][:count], occupancies=np.packbits(inside))
+    for category in CATEGORIES:
+        shutil.copy(synth / category / "test.lst", root / category / "test.lst")
+    assert detect_layout(root) == "onet"
+    _, samples = read_samples(root)
+    assert len(samples) == 4
+    truth = load_truth(samples[0].truth, iou_points=500)
+    assert truth.iou_source == "points.npz" and truth.iou_points is not None and len(truth.iou_points) == 1000
+
+
+def test_pix3d_mask_cuts_out_the_object(tmp_path: Path, tiny_model: Any) -> None:
+    from dlsr.evaluate import input_pixels
+    from dlsr.pipeline import load_model
+
+    real = realdata_path("pix3d")
+    root = tmp_path / "pix3d"
+    for link, target in (
+        ("img/bed/0001.png", real / "extra_resized_224" / "rgb.png"),
+        ("mask/bed/0001.png", real / "extra_resized_224" / "mask.png"),
+        ("model/bed/IKEA_MALM_2/model.obj", real / "model" / "bed" / "IKEA_MALM_2" / "model.obj"),
+    ):
+        (root / link).parent.mkdir(parents=True, exist_ok=True)
+        (root / link).symlink_to(target)
+    entry = {"img": "img/bed/0001.png", "mask": "mask/bed/0001.png", "model": "model/bed/IKEA_MALM_2/model.obj"}
+    (root / "pix3d.json").write_text(json.dumps([{**entry, "category": "bed"}]))
+    layout, samples = read_samples(root)
+    assert layout == "pix3d" and [s.key for s in samples] == ["bed/IKEA_MALM_2/0001"]
+    truth = load_truth(samples[0].truth, surface_points=2000, iou_points=2000)
+    extent = truth.surface_points.max(axis=0) - truth.surface_points.min(axis=0)
+    assert extent.max() == pytest.approx(1.0, abs=0.01) and truth.topology[0] >= 1
+    model = load_model(tiny_model.weights, "cpu")
+    cut = input_pixels(samples[0], model)
+    assert cut.shape == (32, 32, 3)
+    corners = np.concatenate([cut[0, :4], cut[-1, -4:]])
+    assert (corners == 255).all()  # outside the mask is the white background
+    run = evaluate(root, tmp_path / "r.jsonl", EvalConfig(**FAST), weights=tiny_model.weights, device="cpu")
+    (record,) = scored(run.results)
+    assert record["status"] in ("ok", "empty") and record["true_components"] >= 1
+
+
+def test_folder_layout_normalises_its_meshes(synth: Path, tmp_path: Path) -> None:
+    root = make_folder(synth, tmp_path / "pairs")
+    layout, samples = read_samples(root)
+    assert layout == "folder" and len(samples) == 2 and {s.category for s in samples} == {"all"}
+    predictions = tmp_path / "pred" / "all"
+    predictions.mkdir(parents=True)
+    _, originals = read_samples(synth, views=(0,))
+    for sample in originals:  # the normalised originals: the reader must undo the move and scale of make_folder
+        shutil.copy(sample.truth.mesh, predictions / f"{sample.model_id}.obj")  # type: ignore[arg-type]
+    run = evaluate(root, tmp_path / "r.jsonl", EvalConfig(predictions=str(predictions.parent), **FAST))
+    for record in scored(run.results):
+        assert record["iou"] == pytest.approx(1.0, abs=1e-3) and record["chamfer_l1"] < 0.01
+        assert record["surface_source"] == "mesh" and record["iou_source"] == "mesh"
+
+
+def make_folder(synth: Path, root: Path) -> Path:
+    """NAME.png + NAME.obj for each test object, the mesh moved and scaled (the reader normalises it)."""
+    import trimesh
+
+    root.mkdir(parents=True)
+    _, samples = read_samples(synth, views=(0,))
+    for sample in samples:
+        shutil.copy(sample.image, root / f"{sample.model_id}.png")
+        mesh = trimesh.load(sample.truth.mesh, process=False)
+        mesh.vertices = np.asarray(mesh.vertices) * 3.0 + [1.0, 2.0, 3.0]
+        mesh.export(root / f"{sample.model_id}.obj")
+    return root
+
+
+def test_unknown_folder_is_a_one_line_error(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="not a dataset layout"):
+        detect_layout(tmp_path)
+
+
+def test_a_layout_one_level_down_is_pointed_at() -> None:
+    root = realdata_path("onet")  # holds ShapeNet/ (ONet's layout) and ShapeNetCore.v2/
+    with pytest.raises(DatasetError, match=r"seems to be in .*ShapeNet; pass that folder"):
+        detect_layout(root)
+
+
+# ------------------------------------------------------------------------------------------ scores
+
+
+def test_true_meshes_as_predictions_score_the_identities(synth: Path, tmp_path: Path) -> None:
+    predictions = ground_truth_predictions(synth, tmp_path / "pred", per_view=True)
+    config = EvalConfig(predictions=str(predictions), **FAST)
+    run = evaluate(synth, tmp_path / "r.jsonl", config)
+    records = scored(run.results)
+    assert len(records) == 4 and all(r["status"] == "ok" for r in records)
+    for record in records:
+        assert record["iou"] == 1.0
+        assert record["chamfer_l1"] < 0.01  # the truth is its 4000-point cloud: sampling spacing, not error
+        assert record["fscore@0.02"] > 0.95
+        assert record["topology_match"] is True
+    assert run.summary["instance_mean"]["iou"] == 1.0 and run.summary["failures"] == 0
+    header, _, _ = read_results(run.results)
+    assert header is not None and header["versions"]["dlsr"] and header["config"]["predictions"] == str(predictions)
+
+    voxels = evaluate(synth, tmp_path / "v.jsonl", EvalConfig(predictions=str(predictions), protocol="r2n2", **FAST))
+    assert all(r["iou"] > 0.97 and r["iou_source"] == "voxels" for r in scored(voxels.results))
+
+
+def test_a_shifted_copy_scores_chamfer_about_the_shift(synth: Path, tmp_path: Path) -> None:
+    shift = 0.05
+    predictions = ground_truth_predictions(synth, tmp_path / "pred", lambda v: v + np.array([shift, 0.0, 0.0]))
+    run = evaluate(synth, tmp_path / "r.jsonl", EvalConfig(predictions=str(predictions), **FAST))
+    for record in scored(run.results):
+        assert 0.01 < record["chamfer_l1"] <= shift + 0.01  # 0 < Chamfer <= |t|, plus sampling spacing
+        assert record["iou"] < 1.0
+
+
+def test_the_axis_swap_trap_is_caught_not_guessed(synth: Path, tmp_path: Path) -> None:
+    swap = ALIGNMENTS["swap-yz"]
+    predictions = ground_truth_predictions(synth, tmp_path / "pred", lambda v: v @ swap.T)
+    config = EvalConfig(predictions=str(predictions), **FAST)
+    with pytest.raises(ConfigError, match="--align swap-yz"):
+        evaluate(synth, tmp_path / "r.jsonl", config)
+    assert not (tmp_path / "r.jsonl").exists()  # refused before writing anything
+    aligned = evaluate(synth, tmp_path / "a.jsonl", EvalConfig(predictions=str(predictions), align="swap-yz", **FAST))
+    assert all(r["iou"] == pytest.approx(1.0, abs=1e-3) for r in scored(aligned.results))
+    as_is = evaluate(synth, tmp_path / "n.jsonl", config, frame_check=False)
+    assert all(r["iou"] < 0.9 for r in scored(as_is.results))
+
+
+def test_empty_missing_and_broken_predictions_score_worst_case(synth: Path, tmp_path: Path) -> None:
+    predictions = ground_truth_predictions(synth, tmp_path / "pred", per_view=True)
+    _, samples = read_samples(synth)
+    (predictions / f"{samples[0].key}.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\n")  # no faces
+    (predictions / f"{samples[1].key}.obj").unlink()
+    run = evaluate(synth, tmp_path / "r.jsonl", EvalConfig(predictions=str(predictions), **FAST))
+    records = scored(run.results)
+    assert [r["status"] for r in records] == ["failed", "failed", "ok", "ok"]
+    assert "no prediction file" in records[1]["error"]
+    for record in records[:2]:
+        assert record["iou"] == 0.0 and record["chamfer_l1"] == pytest.approx(EMPTY_CHAMFER)
+        assert record["fscore@0.01"] == 0.0 and record["normal_consistency"] == 0.0
+    assert run.summary["failures"] == 2 and run.summary["count"] == 4
+
+
+def test_model_predictions_empty_surfaces_and_workers(synth: Path, tmp_path: Path, tiny_model: Any) -> None:
+    """The tiny box model on procedural objects: real inference, meshing and metrics, in 2 worker processes."""
+    config = EvalConfig(protocol="r2n2", **FAST)
+    one = evaluate(synth, tmp_path / "one.jsonl", config, weights=tiny_model.weights, device="cpu", frame_check=False)
+    two = evaluate(
+        synth, tmp_path / "two.jsonl", config, weights=tiny_model.weights, device="cpu", workers=2, frame_check=False
+    )
+    assert scored(one.results) == scored(two.results)
+    for record in scored(one.results):
+        assert record["status"] in ("ok", "empty")
+        assert 0.0 <= record["iou"] <= 1.0 and record["chamfer_l1"] > 0
+    header, _, _ = read_results(one.results)
+    assert header is not None and header["weights"]["sha256"] and header["weights"]["arch"] == "dlsr-lite"
+
+
+def test_an_sdf_without_surface_is_an_empty_prediction(synth: Path) -> None:
+    from dlsr.evaluate import _Job, score_job
+    from dlsr.sdf import Grid
+
+    _, samples = read_samples(synth)
+    job = _Job(samples[0], EvalConfig(**FAST), sdf=np.ones((16, 16, 16), np.float32), grid=Grid(16))
+    record = score_job(job)
+    assert record["status"] == "empty" and "no surface" in record["error"]
+    assert record["iou"] == 0.0 and record["chamfer_l1"] == pytest.approx(EMPTY_CHAMFER)
+
+
+def test_unreadable_truth_is_an_error_left_out_of_the_means(synth: Path, tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(synth, root)
+    _, samples = read_samples(root)
+    (samples[0].truth.pointcloud).write_bytes(b"not an npz")  # type: ignore[union-attr]
+    predictions = ground_truth_predictions(root, tmp_path / "pred")
+    run = evaluate(root, tmp_path / "r.jsonl", EvalConfig(predictions=str(predictions), **FAST))
+    statuses = [r["status"] for r in scored(run.results)]
+    assert statuses == ["error", "error", "ok", "ok"]  # both views of the broken object
+    assert run.summary["errors"] == 2 and run.summary["instance_mean"]["iou"] == 1.0
+
+
+# ------------------------------------------------------------------------------------------ results files
+
+
+def test_resume_after_a_kill_mid_line_neither_redoes_nor_duplicates(synth: Path, tmp_path: Path) -> None:
+    predictions = ground_truth_predictions(synth, tmp_path / "pred")
+    config = EvalConfig(predictions=str(predictions), **FAST)
+    full = evaluate(synth, tmp_path / "full.jsonl", config)
+    cut = tmp_path / "cut.jsonl"
+    data = full.results.read_bytes()
+    lines = data.split(b"\n")
+    cut.write_bytes(b"\n".join(lines[:3]) + b"\n" + lines[3][:40])  # header, 2 records, a torn third
+    with pytest.raises(OutputError, match="--resume"):
+        evaluate(synth, cut, config)
+    seen: list[str] = []
+    run = evaluate(synth, cut, config, resume=True, on_item=lambda r: seen.append(r["key"]))
+    assert run.skipped == 2 and run.scored == 2 and len(seen) == 2
+    assert scored(cut) == scored(full.results)
+    again = evaluate(synth, cut, config, resume=True)
+    assert again.scored == 0 and scored(cut) == scored(full.results)
+    with pytest.raises(ConfigError, match=r"config\.points"):
+        evaluate(synth, cut, EvalConfig(predictions=str(predictions), points=3000, iou_points=4000), resume=True)
+
+
+def test_a_damaged_line_inside_the_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"type": "header"}\nnot json\n{"type": "sample", "key": "a"}\n')
+    with pytest.raises(DatasetError, match="line 2 is damaged"):
+        read_results(path)
+
+
+def test_shards_merged_equal_one_run(synth: Path, tmp_path: Path) -> None:
+    predictions = ground_truth_predictions(synth, tmp_path / "pred", lambda v: v * 0.97)
+    config = EvalConfig(predictions=str(predictions), **FAST)
+    single = evaluate(synth, tmp_path / "single.jsonl", config)
+    parts = [evaluate(synth, tmp_path / f"s{i}.jsonl", config, shard=(i, 3)).results for i in range(3)]
+    header, summary = merge_results(parts, tmp_path / "merged.jsonl")
+    assert scored(tmp_path / "merged.jsonl") == scored(single.results)
+    assert summary == single.summary and header["shard"] is None
+    with pytest.raises(DatasetError, match="exactly once"):
+        merge_results(parts[:2], tmp_path / "partial.jsonl")
+
+
+def test_summary_means_and_nan_handling() -> None:
+    records = [
+        {"type": "sample", "category": "a", "status": "ok", "iou": 1.0, "chamfer_l1": 0.1, "topology_match": True},
+        {"type": "sample", "category": "a", "status": "empty", "iou": 0.0, "chamfer_l1": 0.3, "topology_match": None},
+        {"type": "sample", "category": "b", "status": "ok", "iou": 0.5, "chamfer_l1": None},
+        {"type": "sample", "category": "b", "status": "error", "iou": None},
+    ]
+    summary = summarise(records, {"a": "alpha"})
+    assert summary["categories"]["a"]["iou"] == 0.5 and summary["categories"]["a"]["name"] == "alpha"
+    assert summary["categories"]["a"]["topology_match"] == 1.0
+    assert summary["class_mean"]["iou"] == 0.5 and summary["instance_mean"]["iou"] == pytest.approx(0.5)
+    assert summary["categories"]["b"]["chamfer_l1"] is None
+    assert (summary["failures"], summary["empty"], summary["errors"], summary["count"]) == (1, 1, 1, 4)
+
+
+def test_option_parsers() -> None:
+    assert parse_views("all") is None and parse_views("0,6,12") == (0, 6, 12)
+    assert parse_shard("1/4") == (1, 4)
+    for bad in ("x", "-1"):
+        with pytest.raises(ConfigError):
+            parse_views(bad)
+    for bad in ("4/4", "a/b", "1"):
+        with pytest.raises(ConfigError):
+            parse_shard(bad)
+    with pytest.raises(ConfigError, match="alignment"):
+        EvalConfig(align="rotate")
+
+
+# ------------------------------------------------------------------------------------------ CLI and report
+
+
+def test_cli_eval_json_csv_and_merge(synth: Path, tmp_path: Path) -> None:
+    predictions = ground_truth_predictions(synth, tmp_path / "pred")
+    runner = CliRunner()
+    common = ["eval", str(synth), "--predictions", str(predictions), "--points", "3000", "--iou-points", "3000"]
+    result = runner.invoke(app, [*common, "--out", str(tmp_path / "out"), "--json", "--csv", str(tmp_path / "t.csv")])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["summary"]["instance_mean"]["iou"] == 1.0 and payload["header"]["layout"] == "synth"
+    assert (tmp_path / "out" / "results.jsonl").is_file() and (tmp_path / "out" / "summary.json").is_file()
+    table = (tmp_path / "t.csv").read_text().splitlines()
+    assert table[0].startswith("# ") and json.loads(table[0][2:])["versions"]["dlsr"]
+    assert table[1].startswith("category,name,iou") and table[-1].startswith("instance_mean")
+    for i in range(2):
+        shard = runner.invoke(app, [*common, "--results", str(tmp_path / "r.jsonl"), "--shard", f"{i}/2", "-q"])
+        assert shard.exit_code == 0, shard.output
+    files = [str(tmp_path / f"r.shard-{i}-of-2.jsonl") for i in range(2)]
+    merged = runner.invoke(app, ["eval", "merge", *files, "-o", str(tmp_path / "m.jsonl"), "-q"])
+    assert merged.exit_code == 0, merged.output
+    assert scored(tmp_path / "m.jsonl") == scored(tmp_path / "out" / "results.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["eval", "/no/such/folder", "--predictions", "/tmp"], 1, "no such dataset folder"),
+        (["eval", "DATA", "--shard", "3/2"], 2, "--shard"),
+        (["eval", "DATA", "--views", "a,b"], 2, "--views"),
+        (["eval", "DATA", "--protocol", "voxels"], 2, "protocol"),
+        (["eval", "DATA", "--out", "x", "--results", "y"], 2, "not both"),
+        (["eval", "DATA", "--layout", "shapenet"], 2, "--layout"),
+        (["eval", "merge", "/no/such.jsonl", "-o", "OUT/m.jsonl"], 1, "cannot read results"),
+    ],
+)
+def test_cli_errors_are_one_line(
+    synth: Path, tmp_path: Path, args: list[str], code: int, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DLSR_DEBUG", raising=False)
+    args = [str(synth) if a == "DATA" else a.replace("OUT", str(tmp_path)) for a in args]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == code, result.output
+    assert message in result.output and "Traceback" not in result.output
+    if code == 1:
+        assert result.output.strip().startswith("error:") and len(result.output.strip().splitlines()) == 1
+
+
+def test_cli_failures_exit_1_and_existing_results_need_resume(synth: Path, tmp_path: Path) -> None:
+    predictions = tmp_path / "empty-pred"
+    predictions.mkdir()
+    runner = CliRunner()
+    args = ["eval", str(synth), "--predictions", str(predictions), "--results", str(tmp_path / "r.jsonl"), "-q"]
+    args += ["--points", "2000", "--iou-points", "2000"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 1  # every prediction is missing: worst case, counted, exit 1
+    assert len(read_results(tmp_path / "r.jsonl")[1]) == 4
+    second = runner.invoke(app, args)
+    assert second.exit_code == 1 and "--resume" in second.output
+
+
+def test_html_report_is_self_contained(synth: Path, tmp_path: Path) -> None:
+    pytest.importorskip("embreex")
+    predictions = ground_truth_predictions(synth, tmp_path / "pred", lambda v: v * 0.9)
+    run = evaluate(synth, tmp_path / "r.jsonl", EvalConfig(predictions=str(predictions), **FAST))
+    page = write_report(run.results, tmp_path / "report.html", picture_size=48)
+    text = page.read_text()
+    assert text.count("data:image/png;base64,") == 2 * 3 * 2  # 2 categories x (best, worst) x 3 pictures
+    assert "instance mean" in text and "http" not in text.replace("http-equiv", "")
+    browser = next(
+        (shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
+    )
+    if browser is None:
+        pytest.skip("no headless browser installed to open the report")
+    dom = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert dom.returncode == 0 and "instance mean" in dom.stdout
+
+
+def test_real_r2n2_voxel_surfaces_score_themselves_and_catch_a_swap(tmp_path: Path) -> None:
+    """Published voxel predictions often have two axes swapped; scored naively their IoU collapses."""
+    root = realdata_path("r2n2")
+    predictions = tmp_path / "pred"
+    for chair in R2N2_CHAIRS:
+        (_, samples) = read_samples(root, split="all", views=(0,))
+        sample = next(s for s in samples if s.model_id == chair)
+        truth = load_truth(sample.truth, surface_points=1000)
+        mesh = truth.mesh
+        assert mesh is not None
+        swapped = mesh.copy()
+        swapped.vertices = np.asarray(mesh.vertices) @ ALIGNMENTS["swap-yz"].T
+        (predictions / "03001627").mkdir(parents=True, exist_ok=True)
+        swapped.export(predictions / "03001627" / f"{chair}.obj")
+    config = EvalConfig(predictions=str(predictions), protocol="r2n2", split="all", views=(0,), **FAST)
+    with pytest.raises(ConfigError, match="swap-yz"):
+        evaluate(root, tmp_path / "r.jsonl", config)
+    # Chamfer only for the naive run (voxelising these blocky meshes costs 2 s each).
+    naive_config = EvalConfig(predictions=str(predictions), split="all", views=(0,), **FAST)
+    naive = scored(evaluate(root, tmp_path / "n.jsonl", naive_config, frame_check=False).results)
+    aligned = EvalConfig(
+        predictions=str(predictions), protocol="r2n2", split="all", views=(0,), align="swap-yz", **FAST
+    )
+    fixed = scored(evaluate(root, tmp_path / "f.jsonl", aligned).results)
+    assert min(r["iou"] for r in fixed) > 0.97  # the voxel frame round trip: mesh -> voxelize -> same voxels
+    for before, after in zip(naive, fixed, strict=True):
+        assert before["chamfer_l1"] > 5 * after["chamfer_l1"], (before["chamfer_l1"], after["chamfer_l1"])
+
+
+def test_the_true_sdf_as_a_prediction_scores_high_in_both_protocols(synth: Path, tmp_path: Path) -> None:
+    """The network path (an SDF grid) and the mesh-file path voxelise and label the same shape alike."""
+    from dlsr.evaluate import _Job, _predicted, score_job
+    from dlsr.sdf import read_sdf_archive
+
+    _, samples = read_samples(synth, views=(0,), categories=("chair",))  # airplanes are too thin for 16^3
+    sdf, grid = read_sdf_archive(samples[0].truth.mesh.parent / "sdf.npz")  # type: ignore[union-attr]
+    for protocol in ("onet", "r2n2"):
+        config = EvalConfig(protocol=protocol, **FAST)
+        job = _Job(samples[0], config, sdf=sdf, grid=grid)
+        from_sdf = score_job(job)
+        mesh = _predicted(job, load_truth(samples[0].truth, surface_points=4000, iou_points=4000)).mesh
+        assert mesh is not None
+        mesh.export(tmp_path / f"{protocol}.obj")
+        from_mesh = score_job(_Job(samples[0], config, prediction=tmp_path / f"{protocol}.obj"))
+        assert from_sdf["status"] == "ok" and from_sdf["iou"] > 0.6, from_sdf["iou"]  # 0.71 and 0.81 at 16^3
+        assert from_sdf["iou"] == pytest.approx(from_mesh["iou"], abs=0.01)
+        assert from_sdf["chamfer_l1"] == pytest.approx(from_mesh["chamfer_l1"], rel=1e-6)
+
+
+def test_model_on_real_onet_jpegs(tmp_path: Path, tiny_model: Any) -> None:
+    """Opaque JPEGs on white (no alpha): the background is flood-filled away, every view gets a record."""
+    root = realdata_path("onet", "ShapeNet")
+    config = EvalConfig(views=(0,), **FAST)
+    run = evaluate(root, tmp_path / "r.jsonl", config, weights=tiny_model.weights, device="cpu", frame_check=False)
+    records = scored(run.results)
+    assert [r["category"] for r in records] == ["02828884", "04379243"]
+    assert all(r["status"] in ("ok", "empty") and r["iou"] is None for r in records)  # no points.npz, no mesh
+    assert run.summary["categories"]["04379243"]["name"] == "table"
+
+
+def test_eval_help_lists_run_and_merge() -> None:
+    result = CliRunner().invoke(app, ["eval", "--help"])
+    assert result.exit_code == 0 and "merge" in result.output and "run" in result.output
+    for command in (["eval", "run", "--help"], ["eval", "merge", "--help"]):
+        assert CliRunner().invoke(app, command).exit_code == 0
+
+
+def test_align_array_moves_voxels_like_the_matrices() -> None:
+    from dlsr.evaluate import align_array
+
+    grid = np.zeros((4, 4, 4))
+    grid[0, 1, 3] = 1.0
+    centre = 1.5
+    for name, matrix in ALIGNMENTS.items():
+        moved = align_array(grid, name)
+        expected = np.rint(matrix @ (np.array([0, 1, 3]) - centre) + centre).astype(int)
+        assert moved[tuple(expected)] == 1.0 and moved.sum() == 1.0, name
+    np.testing.assert_array_equal(align_array(grid, "swap-yz"), grid.swapaxes(1, 2))
+
+
+def test_voxel_predictions_on_the_true_grid(synth: Path, tmp_path: Path) -> None:
+    """3D-R2N2-style voxel output: .binvox or .npy probabilities, compared cell by cell (threshold applies)."""
+    from dlsr.binvox import read_binvox
+
+    _, samples = read_samples(synth, views=(0,))
+    folder = tmp_path / "pred"
+    for sample in samples:
+        (folder / sample.category).mkdir(parents=True, exist_ok=True)
+        occupancy = read_binvox(sample.truth.voxels).occupancy  # type: ignore[arg-type]
+        if sample.category == CATEGORIES[0]:
+            shutil.copy(sample.truth.voxels, folder / sample.category / f"{sample.model_id}.binvox")  # type: ignore[arg-type]
+        else:
+            np.save(folder / sample.category / f"{sample.model_id}.npy", occupancy * 0.7)
+    config = EvalConfig(predictions=str(folder), protocol="r2n2", views=(0,), **FAST)
+    records = scored(evaluate(synth, tmp_path / "r.jsonl", config).results)
+    assert [r["iou"] for r in records] == [1.0, 1.0]
+    assert all(r["status"] == "ok" and r["chamfer_l1"] < 0.05 for r in records)  # truth: smooth cloud, pred: blocks
+    strict = EvalConfig(predictions=str(folder), protocol="r2n2", views=(0,), voxel_threshold=0.8, **FAST)
+    records = scored(evaluate(synth, tmp_path / "s.jsonl", strict).results)
+    assert [r["status"] for r in records] == ["ok", "empty"] and records[1]["iou"] == 0.0
+    # Protocol onet: a point is inside when its cell is occupied, the same as inside the cells' surface mesh.
+    from dlsr.evaluate import _inside, _voxel_prediction
+    from dlsr.layouts import inside_mesh
+
+    truth = load_truth(samples[1].truth, surface_points=1000, iou_points=4000)
+    prediction = _voxel_prediction(folder / samples[1].category / f"{samples[1].model_id}.npy", config, truth)
+    assert prediction.mesh is not None and truth.iou_points is not None
+    by_cell = _inside(prediction, truth, truth.iou_points, 0.5)
+    assert 0 < by_cell.sum() and np.mean(by_cell == inside_mesh(prediction.mesh, truth.iou_points)) > 0.999
+
+
+def test_real_r2n2_voxels_with_two_axes_swapped_are_refused(tmp_path: Path) -> None:
+    """The trap of published voxel predictions: y and z swapped. Caught; `--align swap-yz` restores IoU 1."""
+    from dlsr.binvox import read_binvox, write_binvox
+
+    root = realdata_path("r2n2")
+    folder = tmp_path / "pred" / "03001627"
+    folder.mkdir(parents=True)
+    for chair in R2N2_CHAIRS:
+        voxels = read_binvox(root / "ShapeNetVox32" / "03001627" / chair / "model.binvox")
+        write_binvox(folder / f"{chair}.binvox", voxels.occupancy.swapaxes(1, 2))
+    config = EvalConfig(predictions=str(folder.parent), protocol="r2n2", split="all", views=(0,), **FAST)
+    with pytest.raises(ConfigError, match="--align swap-yz"):
+        evaluate(root, tmp_path / "r.jsonl", config)
+    naive = scored(evaluate(root, tmp_path / "n.jsonl", config, frame_check=False).results)
+    assert max(r["iou"] for r in naive) < 0.5, [r["iou"] for r in naive]
+    aligned = EvalConfig(
+        predictions=str(folder.parent), protocol="r2n2", split="all", views=(0,), align="swap-yz", **FAST
+    )
+    assert [r["iou"] for r in scored(evaluate(root, tmp_path / "a.jsonl", aligned).results)] == [1.0, 1.0]
