@@ -632,6 +632,7 @@ def _open_run(out: Path, record: dict[str, Any], resume: bool, context: Distribu
         return read_state(last) if last.is_file() else None
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"{out}: exists and is not empty; pass --resume to continue that run, or choose a new --out")
+    _barrier(context)  # every rank has looked before rank 0 writes into the folder
     if context.is_main:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write(run_file, (json.dumps(record, indent=2) + "\n").encode())
