@@ -798,7 +798,7 @@ def eval_run(
     split: Annotated[str, typer.Option(help="train, val, test, or all.")] = "test",
     categories: Annotated[str | None, typer.Option(help="Comma-separated synset ids or names (default: all).")] = None,
     views: Annotated[str, typer.Option(help="'all' or view numbers per object, e.g. 0,6,12.")] = "all",
-    limit: Annotated[int | None, typer.Option(min=1, help="Score only the first N samples.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Score only the first N samples of each category.")] = None,
     protocol: Annotated[
         str, typer.Option(help="IoU: onet (100k points in the padded box) or r2n2 (32^3 voxels).")
     ] = "onet",

@@ -121,7 +121,7 @@ class EvalConfig:
     split: str = "test"  # train, val, test, or all (layouts without split lists)
     categories: tuple[str, ...] = ()  # synset ids or names; empty = all
     views: tuple[int, ...] | None = None  # view positions per object; None = all
-    limit: int | None = None  # keep the first N samples (before sharding)
+    limit: int | None = None  # keep the first N samples of each category (before sharding)
     layout: str | None = None  # None = detect
     split_file: str | None = None  # r2n2 / pix3d: explicit split
     align: str = "none"  # a dlsr.layouts.ALIGNMENTS name applied to predictions
@@ -219,7 +219,14 @@ def plan_samples(root: str | os.PathLike[str], config: EvalConfig) -> tuple[str,
         split_file=config.split_file,
     )
     if config.limit is not None:
-        samples = samples[: config.limit]
+        # Per category, so a quick evaluation still covers every category.
+        seen: dict[str, int] = {}
+        kept = []
+        for sample in samples:
+            seen[sample.category] = seen.get(sample.category, 0) + 1
+            if seen[sample.category] <= config.limit:
+                kept.append(sample)
+        samples = kept
     return layout, samples
 
 

@@ -91,7 +91,7 @@ def main() -> None:
 
     from dlsr.shapes import CATEGORIES as NAMES
 
-    width = CELL * 5
+    width = CELL * 3
     pictures = [strip(c, f"{NAMES[k]}: input (unseen object) | dlsr reconstruction | ground truth") for k, c in rows]
     pictures += [strip(c, f"photo {k} (CC0): input | dlsr reconstruction (out of distribution)") for k, c in photo_rows]
     sheet = Image.new("RGB", (width, sum(p.height for p in pictures)), "white")

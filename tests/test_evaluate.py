@@ -93,6 +93,13 @@ def test_synth_layout_lists_test_views_in_order(synth: Path) -> None:
         read_samples(synth, views=(5,))
 
 
+def test_limit_keeps_the_first_samples_of_every_category(synth: Path) -> None:
+    from dlsr.evaluate import plan_samples
+
+    _, samples = plan_samples(synth, EvalConfig(limit=1))
+    assert [(s.category, s.view) for s in samples] == [("02691156", "00"), ("03001627", "00")]
+
+
 def test_synth_truth_is_in_the_normalised_frame(synth: Path) -> None:
     _, samples = read_samples(synth)
     truth = load_truth(samples[0].truth, surface_points=1000, iou_points=1001)  # points.npz has 1000 uniform
