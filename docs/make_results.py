@@ -1,6 +1,6 @@
 """Print the tables of docs/RESULTS.md from finished runs and their `dlsr train score --json` files.
 
-Usage: python docs/make_results.py --runs RUNS_DIR --data DATASET [--sensitivity]
+Usage: python docs/make_results.py --runs RUNS_DIR --data DATASET [--sensitivity] [--eval EVAL_DIR ...]
 
 RUNS_DIR holds run folders and, beside each, `<run>-test.json` written by
 `dlsr train score DATASET --weights <run> --split test --json`. `--sensitivity` adds the metric-ceiling table:
@@ -71,12 +71,32 @@ def sensitivity(data: Path) -> str:
     return "\n".join(lines)
 
 
+def eval_table(folders: list[Path]) -> str:
+    """Markdown table of `dlsr eval` summaries (class means), one row per evaluation folder."""
+    columns = ["iou", "chamfer_l1", "chamfer_l2", "normal_consistency", "fscore@0.01", "fscore@0.02", "topology_match"]
+    lines = [
+        "| run | images | empty | IoU (onet) | Chamfer-L1 | Chamfer-L2 | normal consistency | F@1% | F@2% "
+        "| topology match |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for folder in folders:
+        summary = json.loads((folder / "summary.json").read_text())["summary"]
+        means = summary["class_mean"]
+        cells = " | ".join(f"{means[c]:.3f}" if c != "chamfer_l2" else f"{means[c]:.4f}" for c in columns)
+        lines.append(f"| {folder.name} | {summary['count']} | {summary['empty']} | {cells} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, required=True)
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--sensitivity", action="store_true")
+    parser.add_argument("--eval", type=Path, nargs="*", default=[], help="`dlsr eval --out` folders to tabulate")
     args = parser.parse_args()
+    if args.eval:
+        print(eval_table(args.eval))
+        print()
     scores = {
         path.name.removesuffix("-test.json"): json.loads(path.read_text())
         for path in sorted(args.runs.glob("*-test.json"))
