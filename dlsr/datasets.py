@@ -318,6 +318,13 @@ def _cached_images(
         out.flush()
         del out
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        needed = len(records) * len(views) * size * size * 4 / 2**30
+        raise DatasetError(
+            f"{folder}: cannot write the image cache ({exc.strerror or exc}; it needs {needed:.1f} GiB); "
+            "free disk space there or move the dataset to a disk with room"
+        ) from exc
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

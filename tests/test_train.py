@@ -285,3 +285,20 @@ def test_schedule_warms_up_then_decays() -> None:
     assert all(a <= b for a, b in itertools.pairwise(factors[:11]))
     assert all(a >= b for a, b in itertools.pairwise(factors[10:]))
     assert factors[-1] == pytest.approx(0.1)
+
+
+def test_a_full_disk_while_caching_is_a_one_line_error(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from dlsr.data import PreprocessConfig
+
+    def no_space(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np.lib.format, "open_memmap", no_space)
+    cache = tmp_path / "cache"
+    with pytest.raises(DatasetError, match=r"No space left on device.*free disk space"):
+        load_split_arrays(tiny_dataset, "val", grid=Grid(8), preprocess=PreprocessConfig(32), cache_dir=cache)
+    assert [p.name for p in cache.iterdir()] == []  # no temporary file left behind
