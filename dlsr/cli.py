@@ -209,7 +209,7 @@ def reconstruct(
         ),
     ] = None,
     format: Annotated[
-        str | None, typer.Option("--format", "-f", help=f"Mesh format: {', '.join(MESH_FORMATS)} [default: obj].")
+        str | None, typer.Option("--format", "-f", help=f"Mesh format: {', '.join(MESH_FORMATS)} (default: obj).")
     ] = None,
     resolution: Annotated[
         int, typer.Option(min=2, max=512, help="Marching-cubes resolution: the SDF is resampled (tricubic) to R^3.")
@@ -217,7 +217,7 @@ def reconstruct(
     level: Annotated[float, typer.Option(help="Iso-level of the surface, world units (0 = the zero level set).")] = 0.0,
     device: Annotated[str, typer.Option(help="auto (CUDA when available, else CPU), cpu, cuda or mps.")] = "auto",
     weights: Annotated[
-        Path | None, typer.Option(help="Weights file (.safetensors) [default: $DLSR_WEIGHTS, then the shipped one].")
+        Path | None, typer.Option(help="Weights file (.safetensors) (default: $DLSR_WEIGHTS, then the shipped one).")
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Images per forward pass.")] = 16,
     save_sdf: Annotated[bool, typer.Option(help="Also write NAME.sdf.npz: the SDF grid and its world bounds.")] = False,
@@ -370,7 +370,7 @@ def _emit_json(record: dict[str, Any]) -> None:
 @handle_errors
 def info(
     weights: Annotated[
-        Path | None, typer.Option(help="Weights file to describe [default: $DLSR_WEIGHTS, then the shipped one].")
+        Path | None, typer.Option(help="Weights file to describe (default: $DLSR_WEIGHTS, then the shipped one).")
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the card as one JSON object.")] = False,
 ) -> None:
@@ -459,7 +459,7 @@ def _report_dataset(report: Any, quiet: bool) -> None:
 def data_synth(
     out: Annotated[Path, typer.Argument(help="Dataset folder to write (created; rerun the same command to resume).")],
     categories: Annotated[
-        str | None, typer.Option(help="Comma-separated names or synset ids [default: all 13].")
+        str | None, typer.Option(help="Comma-separated names or synset ids (default: all 13).")
     ] = None,
     per_category: Annotated[int, typer.Option(min=1, help="Objects per category.")] = 100,
     views: Annotated[int, typer.Option(min=1, help="Renderings per object (3D-R2N2: 24).")] = 24,
