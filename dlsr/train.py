@@ -497,6 +497,9 @@ def _train(
             report_progress("preparing images", done, total)
 
     needs_points = settings.surface_points if config.objective.needs_surface_points else 0
+    # Rank 0 builds the image cache while the others wait, then they all read it (no duplicated work or races).
+    if not context.is_main:
+        _barrier(context)
     train_arrays = load_split_arrays(
         data, "train", grid=grid, preprocess=config.preprocess, categories=settings.categories,
         surface_points=4 * needs_points, workers=settings.cache_workers, progress=on_cache,
@@ -506,6 +509,8 @@ def _train(
         data, "val", grid=grid, preprocess=config.preprocess, categories=settings.categories,
         views=val_views, workers=settings.cache_workers, progress=on_cache,
     )  # fmt: skip
+    if context.is_main:
+        _barrier(context)
 
     slots = evenly_spaced(len(train_arrays.views), settings.train_views or len(train_arrays.views))
     views = len(slots)
