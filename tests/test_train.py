@@ -320,4 +320,5 @@ def test_training_runs_on_prepared_real_meshes(tmp_path: Path) -> None:
     report = train(data, out, run_config_from_dict(tiny_values(epochs=1, val_views=1)))
     assert report.epochs == 1 and 0.0 <= report.best_val_iou <= 1.0
     scores = score_split(data, weights=out, split="test", device="cpu")
-    assert list(scores["categories"]) == ["all"] and scores["categories"]["all"]["objects"] == 1  # 3 train, 2 val, 1 test
+    # Six meshes split 3 train, 2 val, 1 test.
+    assert list(scores["categories"]) == ["all"] and scores["categories"]["all"]["objects"] == 1
