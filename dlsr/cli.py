@@ -741,30 +741,31 @@ _EVAL_COLUMNS = (
 
 
 def _eval_table(summary: dict[str, Any], title: str) -> Any:
+    """The per-category table; compact enough for an 80-column terminal (a pipe's default width)."""
+    from rich import box
     from rich.table import Table
 
     def number(value: float | None, key: str) -> str:
         if value is None:
             return "-"
-        return f"{value:.3e}" if key == "chamfer_l2" else f"{value:.4f}"
+        return f"{value:.4f}" if key == "chamfer_l2" else f"{value:.3f}"
 
-    def failures(row: dict[str, Any]) -> str:
-        text = str(row["failures"]) + (f" ({row['empty']} empty)" if row["empty"] else "")
-        return text + (f" +{row['errors']} errors" if row["errors"] else "")
-
-    table = Table(title=title)
-    table.add_column("category")
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("category", no_wrap=True)
     for _, label in _EVAL_COLUMNS:
-        table.add_column(label, justify="right")
-    table.add_column("count", justify="right")
-    table.add_column("failures", justify="right")
-    for category, row in summary["categories"].items():
-        name = row["name"] if row["name"] == category else f"{row['name']} ({category})"
+        table.add_column(label, justify="right", no_wrap=True)
+    table.add_column("n", justify="right", no_wrap=True)
+    table.add_column("fail", justify="right", no_wrap=True)
+    for row in summary["categories"].values():
         cells = [number(row[key], key) for key, _ in _EVAL_COLUMNS]
-        table.add_row(_escape(name), *cells, str(row["count"]), failures(row))
+        table.add_row(_escape(row["name"]), *cells, str(row["count"]), str(row["failures"]))
     for label, key in (("class mean", "class_mean"), ("instance mean", "instance_mean")):
         cells = [number(summary[key][k], k) for k, _ in _EVAL_COLUMNS]
-        table.add_row(f"[bold]{label}[/]", *cells, str(summary["count"]), failures(summary))
+        table.add_row(f"[bold]{label}[/]", *cells, str(summary["count"]), str(summary["failures"]))
+    table.caption = (
+        f"fail = failed predictions: {summary['empty']} empty surface(s), {summary['errors']} error(s); "
+        "they score the worst case and count in the means"
+    )
     return table
 
 
@@ -780,6 +781,11 @@ def _print_eval(summary: dict[str, Any], header: dict[str, Any], as_json: bool, 
         config = header["config"]
         title = f"{header['layout']} {config['split']} split, IoU protocol {config['protocol']}"
         console = _stderr_console()
+        if not console.is_terminal:
+            # A pipe or log file has no width; Rich would assume 80 columns and cut the numbers short.
+            from rich.console import Console
+
+            console = Console(stderr=True, highlight=False, soft_wrap=True, width=120)
         console.print(_eval_table(summary, title))
         if summary["instance_mean"]["iou"] is None:
             need = "voxels (binvox)" if config["protocol"] == "r2n2" else "occupancy points (points.npz) or a mesh"
