@@ -77,6 +77,7 @@ from dlsr.layouts import (
     object_seed,
     read_samples,
 )
+from dlsr.synth import parse_shard  # the one '--shard i/n' parser, shared with dlsr data synth
 
 if TYPE_CHECKING:
     import trimesh
@@ -190,22 +191,6 @@ def parse_views(text: str | None) -> tuple[int, ...] | None:
     if not views or min(views) < 0:
         raise ConfigError(f"--views {text!r}: expected 'all' or non-negative view numbers like 0,6,12")
     return views
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """'i/n' -> (i, n) with 0 <= i < n.
-
-    Raises:
-        ConfigError: malformed.
-    """
-    try:
-        left, right = text.split("/")
-        index, count = int(left), int(right)
-    except ValueError:
-        raise ConfigError(f"--shard {text!r}: expected i/n, e.g. 0/4") from None
-    if not 0 <= index < count:
-        raise ConfigError(f"--shard {text!r}: need 0 <= i < n")
-    return index, count
 
 
 def plan_samples(root: str | os.PathLike[str], config: EvalConfig) -> tuple[str, list[Sample]]:

@@ -118,7 +118,13 @@ def enclosed_volume(phi: torch.Tensor, grid: Grid, band: float) -> torch.Tensor:
 
 
 def surface_term(
-    phi: torch.Tensor, distance: torch.Tensor, grid: Grid, band: float, *, keep_gradient_norm: bool = True
+    phi: torch.Tensor,
+    distance: torch.Tensor,
+    grid: Grid,
+    band: float,
+    *,
+    keep_gradient_norm: bool = True,
+    norm: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """∫ δ_ε(φ) |∇φ| D dV: how far the predicted surface lies from the true one, integrated over its area.
 
@@ -129,19 +135,22 @@ def surface_term(
         band: ε, world units.
         keep_gradient_norm: keep the |∇φ| factor of the continuous integral (False drops it, as the released
             code does; then the value also depends on how steep φ is).
+        norm: |∇φ| (B, R, R, R) if the caller has it already (`gradient_norm`), so it is computed once per step.
 
     Returns:
         (B,): world units³ (area times distance), independent of the grid size.
     """
     weight = dirac(phi, band)
     if keep_gradient_norm:
-        weight = weight * gradient_norm(phi, grid.spacing)
+        weight = weight * (gradient_norm(phi, grid.spacing) if norm is None else norm)
     return (weight * distance).sum(dim=(1, 2, 3)) * grid.spacing**3
 
 
-def eikonal_term(phi: torch.Tensor, grid: Grid) -> torch.Tensor:
-    """Mean over voxels of (|∇φ| - 1)², (B,): 0 for a true distance function."""
-    return ((gradient_norm(phi, grid.spacing) - 1.0) ** 2).mean(dim=(1, 2, 3))
+def eikonal_term(phi: torch.Tensor, grid: Grid, *, norm: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean over voxels of (|∇φ| - 1)², (B,): 0 for a true distance function (`norm`: as in `surface_term`)."""
+    if norm is None:
+        norm = gradient_norm(phi, grid.spacing)
+    return ((norm - 1.0) ** 2).mean(dim=(1, 2, 3))
 
 
 def region_term(phi: torch.Tensor, occupancy: torch.Tensor, band: float) -> torch.Tensor:
@@ -251,22 +260,23 @@ def compute_loss(
     if phi.shape != target_sdf.shape:
         raise ValueError(f"prediction {tuple(phi.shape)} and target {tuple(target_sdf.shape)} differ in shape")
     name = objective.name
-    occupancy = (target_sdf < 0).to(phi.dtype)
-    if name == "voxel":
-        loss = F.binary_cross_entropy_with_logits(-phi, occupancy)
-        return LossResult(loss, {"bce": float(loss.detach())})
     if name == "sdf-l2":
         loss = F.mse_loss(phi, target_sdf)
         return LossResult(loss, {"mse": float(loss.detach())})
     if name == "dls-paper":
         return _paper_loss(phi, target_sdf, grid)
+    occupancy = (target_sdf < 0).to(phi.dtype)
+    if name == "voxel":
+        loss = F.binary_cross_entropy_with_logits(-phi, occupancy)
+        return LossResult(loss, {"bce": float(loss.detach())})
     h = grid.spacing
     distance = target_sdf.abs()
+    norm = gradient_norm(phi, h)  # shared by the surface and eikonal terms
     parts: dict[str, torch.Tensor] = {
         "surface": surface_term(
-            phi, distance, grid, objective.band_voxels * h, keep_gradient_norm=objective.keep_gradient_norm
+            phi, distance, grid, objective.band_voxels * h, keep_gradient_norm=objective.keep_gradient_norm, norm=norm
         ).mean(),
-        "eikonal": eikonal_term(phi, grid).mean(),
+        "eikonal": eikonal_term(phi, grid, norm=norm).mean(),
     }
     weights = {"surface": objective.surface_weight, "eikonal": objective.eikonal_weight}
     if objective.region_weight > 0:

@@ -734,6 +734,44 @@ def _git_commit() -> str | None:
     return found.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
+@dataclass
+class RunModel:
+    """A run folder's model at one of its checkpoints, with the settings it was trained with."""
+
+    model: torch.nn.Module  # in train mode, on the CPU
+    config: RunConfig
+    state: dict[str, Any]  # the training state (`read_state`)
+    record: dict[str, Any]  # run.json
+    checkpoint: Path
+
+
+def load_run_model(run: str | os.PathLike[str], which: str = "best") -> RunModel:
+    """Rebuild the model of a run folder from its best.pt or last.pt.
+
+    Raises:
+        ConfigError: the folder is not a run, or `which` is neither "best" nor "last".
+        WeightsError: the checkpoint is missing or damaged.
+    """
+    folder = Path(run)
+    run_file = folder / RUN_FILE
+    if not run_file.is_file():
+        raise ConfigError(f"{folder}: not a training run (no {RUN_FILE}); pass the --out folder of `dlsr train`")
+    if which not in ("best", "last"):
+        raise ConfigError(f"--which {which!r}: choose best or last")
+    try:
+        record = json.loads(run_file.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{run_file}: unreadable ({exc}); the run folder is damaged, train again") from None
+    if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+        raise ConfigError(f"{run_file}: has no run settings (not written by `dlsr train`); train again")
+    config = run_config_from_dict(record["config"], str(run_file))
+    checkpoint = folder / (BEST_CHECKPOINT if which == "best" else LAST_CHECKPOINT)
+    state = read_state(checkpoint)
+    model = build_model(state["arch"], state["model_config"])
+    model.load_state_dict(state["model"])
+    return RunModel(model, config, state, record, checkpoint)
+
+
 def score_split(
     data: str | os.PathLike[str],
     *,
@@ -764,16 +802,10 @@ def score_split(
     target = torch.device(resolve_device(device))
     model: torch.nn.Module
     if weights is not None and Path(weights).is_dir():
-        folder = Path(weights)
-        record = json.loads((folder / RUN_FILE).read_text()) if (folder / RUN_FILE).is_file() else None
-        if record is None:
-            raise ConfigError(f"{folder}: not a training run (no {RUN_FILE}); pass a weights file or a run folder")
-        state = read_state(folder / BEST_CHECKPOINT)
-        model = build_model(state["arch"], state["model_config"])
-        model.load_state_dict(state["model"])
-        model.to(target).eval()
-        preprocess = run_config_from_dict(record["config"], str(folder / RUN_FILE)).preprocess
-        source = str(folder / BEST_CHECKPOINT)
+        run = load_run_model(weights)
+        model = run.model.to(target).eval()
+        preprocess = run.config.preprocess
+        source = str(run.checkpoint)
     else:
         path = find_weights(weights)
         model, info = load_weights(path, str(target))
@@ -837,16 +869,8 @@ def export_weights(
         WeightsError: the run has no such state. ConfigError: the run folder is not a run.
     """
     folder = Path(run)
-    run_file = folder / RUN_FILE
-    if not run_file.is_file():
-        raise ConfigError(f"{folder}: not a training run (no {RUN_FILE}); pass the --out folder of `dlsr train`")
-    if which not in ("best", "last"):
-        raise ConfigError(f"--which {which!r}: choose best or last")
-    record = json.loads(run_file.read_text())
-    config = run_config_from_dict(record["config"], str(run_file))
-    state = read_state(folder / (BEST_CHECKPOINT if which == "best" else LAST_CHECKPOINT))
-    model = build_model(state["arch"], state["model_config"])
-    model.load_state_dict(state["model"])
+    loaded = load_run_model(folder, which)
+    model, config, state, record = loaded.model, loaded.config, loaded.state, loaded.record
     history = read_metrics(folder)
     seconds = sum(r.get("epoch_seconds", 0.0) for r in history)
     recipe = (record.get("data") or {}).get("recipe", {})
@@ -895,11 +919,13 @@ __all__ = [
     "AugmentConfig",
     "IouScores",
     "RunConfig",
+    "RunModel",
     "TrainConfig",
     "TrainReport",
     "augment_views",
     "export_weights",
     "load_run_config",
+    "load_run_model",
     "read_metrics",
     "read_state",
     "score_sign_iou",

@@ -35,6 +35,29 @@ def realdata_path(*parts: str) -> Path:
     return path
 
 
+TINY_CATEGORIES = ("02691156", "03001627")  # airplane, chair
+
+
+def make_tiny_dataset(root: Path, *, views: int, points: int, surface_points: int) -> Path:
+    """A small `dlsr data synth` dataset: airplanes and chairs, five objects each (split 3 / 1 / 1), 64-pixel
+    views, ground truth at 16^3; the caller chooses the number of views and samples."""
+    from dlsr.synth import SynthConfig, make_dataset
+
+    config = SynthConfig(
+        categories=TINY_CATEGORIES,
+        per_category=5,
+        views=views,
+        image_size=64,
+        sdf_resolution=16,
+        voxel_resolution=16,
+        points=points,
+        surface_points=surface_points,
+        split=(0.6, 0.2, 0.2),
+    )
+    make_dataset(config, root)
+    return root
+
+
 def box_half_sizes(width: float, height: float) -> tuple[float, float, float]:
     """Half sizes of the normalised box (longest side 1) that a width:height rectangle shows."""
     scale = 1.0 / max(width, height, BOX_DEPTH)

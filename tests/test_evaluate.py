@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from conftest import realdata_path
+from conftest import TINY_CATEGORIES, make_tiny_dataset, realdata_path
 from dlsr.cli import app
 from dlsr.errors import ConfigError, DatasetError, OutputError
 from dlsr.evaluate import (
@@ -30,7 +30,7 @@ from dlsr.evaluate import (
 from dlsr.layouts import ALIGNMENTS, detect_layout, load_truth, read_samples
 from dlsr.metrics import EMPTY_CHAMFER
 
-CATEGORIES = ("02691156", "03001627")
+CATEGORIES = TINY_CATEGORIES
 FAST = {"points": 4000, "iou_points": 4000}  # enough for the identities below, a fraction of the default's cost
 R2N2_CHAIRS = ("1a74a83fa6d24b3cacd67ce2c72c02e", "1a8bbf2994788e2743e99e0cae970928")
 
@@ -38,22 +38,7 @@ R2N2_CHAIRS = ("1a74a83fa6d24b3cacd67ce2c72c02e", "1a8bbf2994788e2743e99e0cae970
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two categories of five procedural objects, two 64-pixel views each; test split = one object each."""
-    from dlsr.synth import SynthConfig, make_dataset
-
-    root = tmp_path_factory.mktemp("eval") / "synth"
-    config = SynthConfig(
-        categories=CATEGORIES,
-        per_category=5,
-        views=2,
-        image_size=64,
-        sdf_resolution=16,
-        voxel_resolution=16,
-        points=2000,
-        surface_points=4000,
-        split=(0.6, 0.2, 0.2),
-    )
-    make_dataset(config, root)
-    return root
+    return make_tiny_dataset(tmp_path_factory.mktemp("eval") / "synth", views=2, points=2000, surface_points=4000)
 
 
 def ground_truth_predictions(root: Path, out: Path, transform: Any = None, per_view: bool = False) -> Path:

@@ -16,7 +16,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from conftest import TINY_CONFIG, realdata_path
+from conftest import TINY_CATEGORIES, TINY_CONFIG, make_tiny_dataset, realdata_path
 from dlsr.checkpoint import load_weights
 from dlsr.cli import app
 from dlsr.datasets import load_split_arrays, read_split
@@ -37,28 +37,13 @@ from dlsr.train import (
     train,
 )
 
-CATEGORIES = ("02691156", "03001627")
+CATEGORIES = TINY_CATEGORIES
 
 
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two categories of five procedural objects, three 64-pixel views each, ground truth at 16^3."""
-    from dlsr.synth import SynthConfig, make_dataset
-
-    root = tmp_path_factory.mktemp("data") / "tiny"
-    config = SynthConfig(
-        categories=CATEGORIES,
-        per_category=5,
-        views=3,
-        image_size=64,
-        sdf_resolution=16,
-        voxel_resolution=16,
-        points=500,
-        surface_points=1000,
-        split=(0.6, 0.2, 0.2),
-    )
-    make_dataset(config, root)
-    return root
+    return make_tiny_dataset(tmp_path_factory.mktemp("data") / "tiny", views=3, points=500, surface_points=1000)
 
 
 def tiny_values(**train: Any) -> dict[str, Any]:
@@ -322,3 +307,24 @@ def test_training_runs_on_prepared_real_meshes(tmp_path: Path) -> None:
     scores = score_split(data, weights=out, split="test", device="cpu")
     # Six meshes split 3 train, 2 val, 1 test.
     assert list(scores["categories"]) == ["all"] and scores["categories"]["all"]["objects"] == 1
+
+
+def test_export_and_score_argument_errors_are_one_line(tiny_dataset: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text("{}")
+    (tmp_path / "bad.json").write_text("{not json")
+    weights = str(tmp_path / "w.safetensors")
+    cases = [
+        (["train", "export", str(run), "-o", weights, "--which", "middle"], "choose best or last"),
+        (["train", "export", str(run), "-o", weights, "--scores", str(tmp_path / "no.json")], "not readable JSON"),
+        (["train", "export", str(run), "-o", weights, "--scores", str(tmp_path / "bad.json")], "not readable JSON"),
+        (["train", "export", str(run), "-o", weights], "has no run settings"),
+        (["train", "score", str(tiny_dataset), "--weights", str(tmp_path / "bad.json")], "bad.json"),
+        (["train", "score", str(tiny_dataset), "--weights", str(tmp_path)], "not a training run"),
+    ]
+    for arguments, message in cases:
+        result = runner.invoke(app, arguments)
+        assert result.exit_code == 1 and message in result.stderr, (arguments, result.output)
+        assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
