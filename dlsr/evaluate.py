@@ -82,6 +82,7 @@ from dlsr.synth import parse_shard  # the one '--shard i/n' parser, shared with 
 if TYPE_CHECKING:
     import trimesh
 
+    from dlsr.metrics import NearestIndex
     from dlsr.pipeline import LoadedModel
     from dlsr.sdf import Grid
 
@@ -442,6 +443,14 @@ def _truth(source: TruthSource, points: int, iou_points: int, seed: int) -> Trut
     return load_truth(source, surface_points=points, iou_points=iou_points, seed=seed)
 
 
+@lru_cache(maxsize=4)
+def _truth_index(source: TruthSource, points: int, iou_points: int, seed: int) -> NearestIndex:
+    """The KD-tree on an object's true surface samples, built once for all its views (as `_truth`)."""
+    from dlsr.metrics import NearestIndex
+
+    return NearestIndex(_truth(source, points, iou_points, seed).surface_points)
+
+
 def score_job(job: _Job) -> dict[str, Any]:
     """Score one sample; never raises for data problems (they become the record's status and error)."""
     started = time.perf_counter()
@@ -474,7 +483,8 @@ def score_job(job: _Job) -> dict[str, Any]:
     if error is not None and status == "ok":
         status = "failed"
     record.update(status=status, error=error)
-    record.update(_scores(prediction, truth, config, sample.key))
+    true_index = _truth_index(sample.truth, config.points, config.iou_points, config.seed)
+    record.update(_scores(prediction, truth, config, sample.key, true_index))
     if prediction.mesh is not None and record.get("empty"):
         record["status"] = "empty"
         record["error"] = record["error"] or "the predicted mesh has no usable faces"
@@ -585,6 +595,7 @@ def _scores(
     truth: Truth,
     config: EvalConfig,
     key: str,
+    true_index: NearestIndex | None = None,
 ) -> dict[str, Any]:
     from dlsr.metrics import iou_points, iou_voxels, mesh_metrics
 
@@ -596,6 +607,7 @@ def _scores(
         n_points=config.points,
         rng=rng,
         thresholds=config.thresholds,
+        true_index=true_index,
     )
     empty = bool(result["empty"])
     iou: float | None = None
@@ -818,7 +830,8 @@ def _run_jobs(jobs: Iterable[_Job], workers: int) -> Iterator[dict[str, Any]]:
     import multiprocessing
 
     # spawn: the parent holds torch's threads, which a fork would copy in an undefined state.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread_per_worker) as pool:
         pending: set[Future[dict[str, Any]]] = set()
         for job in jobs:
             pending.add(pool.submit(score_job, job))
@@ -830,6 +843,12 @@ def _run_jobs(jobs: Iterable[_Job], workers: int) -> Iterator[dict[str, Any]]:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 yield future.result()
+
+
+def _one_thread_per_worker() -> None:
+    """The workers already fill the cores: OpenMP (the KD-tree) and BLAS threads in each would only contend."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
 
 
 # ------------------------------------------------------------------------------------------ frames

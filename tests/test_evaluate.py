@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -504,13 +505,24 @@ def test_html_report_is_self_contained(synth: Path, tmp_path: Path) -> None:
     )
     if browser is None:
         pytest.skip("no headless browser installed to open the report")
-    dom = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    headless = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    dom = subprocess.run([*headless, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=60)
     assert dom.returncode == 0 and "instance mean" in dom.stdout
+
+    # The pictures must decode and paint: the page differs, where they are, from a copy without their data.
+    blank = tmp_path / "no-pictures.html"
+    blank.write_text(re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text))
+
+    def screenshot(html: Path) -> np.ndarray:
+        shot = html.with_suffix(".png")
+        command = [*headless, "--window-size=900,1400", f"--screenshot={shot}", html.as_uri()]
+        run = subprocess.run(command, capture_output=True, timeout=60)
+        assert run.returncode == 0 and shot.exists(), run.stderr[-500:]
+        return np.asarray(Image.open(shot).convert("RGB"), dtype=np.int16)
+
+    with_pictures, without = screenshot(page), screenshot(blank)
+    changed = np.abs(with_pictures - without).max(axis=2) > 32
+    assert changed.sum() > 4 * 48 * 48 * 0.1  # at least a tenth of four 48-pixel pictures' area
 
 
 def test_real_r2n2_voxel_surfaces_score_themselves_and_catch_a_swap(tmp_path: Path) -> None:
