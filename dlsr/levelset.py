@@ -153,15 +153,32 @@ def eikonal_term(phi: torch.Tensor, grid: Grid, *, norm: torch.Tensor | None = N
     return ((norm - 1.0) ** 2).mean(dim=(1, 2, 3))
 
 
-def region_term(phi: torch.Tensor, occupancy: torch.Tensor, band: float) -> torch.Tensor:
-    """Mean over voxels of (H_ε(-φ) - occupancy)², (B,): which side of the surface is inside.
+REGION_FORMS = ("squared", "logistic")
+
+
+def region_term(phi: torch.Tensor, occupancy: torch.Tensor, band: float, form: str = "squared") -> torch.Tensor:
+    """Mean over voxels of a penalty on H(-φ) against the true occupancy, (B,): which side of the surface is inside.
+
+    Forms:
+        "squared": (H_ε(-φ) - occupancy)² with the cosine H_ε of `heaviside`. H_ε is flat beyond ±ε, so a voxel
+            on the wrong side by more than ε gets no gradient from this term.
+        "logistic": the cross-entropy of occupancy against H(-φ) = sigmoid(-φ/ε), the logistic smoothed Heaviside.
+            It has no flat part (Chan and Vese chose a Heaviside without compact support for the same reason:
+            the energy then acts on every level set, not only near the current zero level), so a part the
+            prediction misses by several voxels is still pulled back; this is the voxel baseline's loss on the
+            logits -φ/ε.
 
     Args:
         phi: (B, R, R, R) world units.
         occupancy: (B, R, R, R) 1 inside the true shape, 0 outside.
         band: ε, world units.
+        form: one of `REGION_FORMS`.
     """
-    return ((heaviside(-phi, band) - occupancy) ** 2).mean(dim=(1, 2, 3))
+    if form == "squared":
+        return ((heaviside(-phi, band) - occupancy) ** 2).mean(dim=(1, 2, 3))
+    if form == "logistic":
+        return F.binary_cross_entropy_with_logits(-phi / band, occupancy, reduction="none").mean(dim=(1, 2, 3))
+    raise ValueError(f"unknown region form {form!r}; choose one of {', '.join(REGION_FORMS)}")
 
 
 def sample_grid(phi: torch.Tensor, points: torch.Tensor, grid: Grid) -> torch.Tensor:
@@ -202,6 +219,7 @@ class ObjectiveConfig:
     name: str = DEFAULT_OBJECTIVE  # one of OBJECTIVES
     band_voxels: float = 1.5  # dls: ε of the surface term, in voxels (converted to world units with the grid)
     region_band_voxels: float = 2.0  # dls: ε of the region term's Heaviside, in voxels
+    region_form: str = "squared"  # dls: the region term's penalty, one of REGION_FORMS (see region_term)
     surface_weight: float = 1.0  # dls: surface term, world units³
     region_weight: float = 10.0  # dls: region term (a squared fraction)
     surface_point_weight: float = 1.0  # dls: surface-point term, world units
@@ -211,6 +229,10 @@ class ObjectiveConfig:
     def __post_init__(self) -> None:
         if self.name not in OBJECTIVES:
             raise ConfigError(f"objective.name: unknown objective {self.name!r}; choose one of {', '.join(OBJECTIVES)}")
+        if self.region_form not in REGION_FORMS:
+            raise ConfigError(
+                f"objective.region_form: unknown form {self.region_form!r}; choose one of {', '.join(REGION_FORMS)}"
+            )
         for key in ("band_voxels", "region_band_voxels"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
@@ -280,7 +302,7 @@ def compute_loss(
     }
     weights = {"surface": objective.surface_weight, "eikonal": objective.eikonal_weight}
     if objective.region_weight > 0:
-        parts["region"] = region_term(phi, occupancy, objective.region_band_voxels * h).mean()
+        parts["region"] = region_term(phi, occupancy, objective.region_band_voxels * h, objective.region_form).mean()
         weights["region"] = objective.region_weight
     if objective.needs_surface_points:
         if surface_points is None:

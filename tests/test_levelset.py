@@ -145,12 +145,34 @@ def test_gradcheck_of_every_term_in_float64() -> None:
         "surface": lambda p: surface_term(p, truth.abs(), grid, band),
         "eikonal": lambda p: eikonal_term(p, grid),
         "region": lambda p: region_term(p, occupancy, band),
+        "region, logistic": lambda p: region_term(p, occupancy, band, "logistic"),
         "surface points": lambda p: surface_point_term(p, points, grid),
         "dls": lambda p: compute_loss(ObjectiveConfig(), p, truth, grid, points).loss,
         "dls-paper": lambda p: compute_loss(ObjectiveConfig(name="dls-paper"), p, truth, grid).loss,
     }
     for name, function in checks.items():
         assert torch.autograd.gradcheck(function, (phi,), eps=1e-7, atol=1e-5), name
+
+
+def test_logistic_region_term_pulls_back_a_part_missed_by_more_than_the_band() -> None:
+    """The cosine H_ε is flat beyond ε: a voxel on the wrong side by more gets no gradient from the squared form;
+    the logistic form still pulls it towards the right side, and both are smaller on the right side."""
+    grid = Grid(16)
+    band = 2.0 * grid.spacing
+    occupancy = torch.ones(1, 16, 16, 16, dtype=torch.float64)  # every voxel truly inside
+    for form, expect_gradient in (("squared", False), ("logistic", True)):
+        phi = torch.full_like(occupancy, 3.0 * band, requires_grad=True)  # predicted outside by 3 bands
+        region_term(phi, occupancy, band, form).sum().backward()
+        assert phi.grad is not None
+        assert bool((phi.grad > 0).all()) is expect_gradient, form  # > 0: descent lowers φ, towards inside
+        assert bool((phi.grad >= 0).all()), form
+        wrong = float(region_term(phi.detach(), occupancy, band, form)[0])
+        right = float(region_term(-phi.detach(), occupancy, band, form)[0])
+        assert right < wrong, form
+    with pytest.raises(ValueError, match="region form"):
+        region_term(occupancy, occupancy, band, "cubic")
+    with pytest.raises(ConfigError, match="region_form"):
+        ObjectiveConfig(region_form="cubic")
 
 
 def test_dls_paper_is_blind_to_flipping_inside_and_outside_and_dls_is_not() -> None:
