@@ -549,7 +549,8 @@ train_app = typer.Typer(
     help=(
         "Train an image -> SDF network on a dataset folder: `dlsr train DATA --out runs/NAME`; then "
         "`dlsr train export runs/NAME -o FILE.safetensors`. Under `torchrun --nproc-per-node K -m dlsr train ...` "
-        "it trains with DistributedDataParallel."
+        "it trains with DistributedDataParallel. `dlsr train DATA ...` is `dlsr train run DATA ...`: "
+        "`dlsr train run --help` lists its options."
     ),
     no_args_is_help=True,
 )
@@ -723,7 +724,8 @@ eval_app = typer.Typer(
     cls=_DefaultRunGroup,
     help=(
         "Score a model (or another tool's meshes) on a dataset with the literature's metrics: "
-        "`dlsr eval DATASET --out DIR`; join the shards of an array job with `dlsr eval merge FILES -o FILE`."
+        "`dlsr eval DATASET --out DIR`; join the shards of an array job with `dlsr eval merge FILES -o FILE`. "
+        "`dlsr eval DATASET ...` is `dlsr eval run DATASET ...`: `dlsr eval run --help` lists its options."
     ),
     no_args_is_help=True,
 )

@@ -1,11 +1,15 @@
 """Print the tables of docs/RESULTS.md from finished runs and their `dlsr train score --json` files.
 
-Usage: python docs/make_results.py --runs RUNS_DIR --data DATASET [--sensitivity] [--eval EVAL_DIR ...]
+Usage: python docs/make_results.py --runs RUNS_DIR --data DATASET [--sensitivity] [--real REALDATA]
+                                   [--eval EVAL_DIR ...]
 
 RUNS_DIR holds run folders and, beside each, `<run>-test.json` written by
 `dlsr train score DATASET --weights <run> --split test --json`. `--sensitivity` adds the metric-ceiling table:
 the IoU of the true SDF against itself with the surface moved by 0.01 (0.28 voxel) inwards and outwards, per
 category of the test split, which shows how much of the 32³ sign IoU is lost to sub-voxel errors alone.
+`--real ../shared/realdata` compares the inside share of the synthetic objects with that of the real ShapeNet
+objects there that have solid voxels (Occupancy Networks' 128³ `model_normalized.solid.binvox`), sampled on
+the same 32³ grid in the same normalised frame: are the synthetic parts unrealistically thin?
 """
 
 from __future__ import annotations
@@ -71,6 +75,41 @@ def sensitivity(data: Path) -> str:
     return "\n".join(lines)
 
 
+def real_thickness(realdata: Path, data: Path) -> str:
+    """The inside share at 32³ of the real solid-voxel objects beside the synthetic test split's (module docstring)."""
+    import trimesh
+
+    from dlsr.binvox import read_binvox
+    from dlsr.datasets import read_sdf_grid, read_split
+    from dlsr.sdf import Grid
+
+    grid = Grid(32)
+    centres = grid.points().reshape(-1, 3)
+    synthetic: dict[str, list[float]] = {}
+    for record in read_split(data, "test"):
+        synthetic.setdefault(record.category, []).append(float((read_sdf_grid(record, grid) < 0).mean()))
+    lines = ["| object | inside share of 32³, real | synthetic test split, same category (mean, range) |"]
+    lines.append("| --- | ---: | ---: |")
+    for solid in sorted(realdata.glob("onet/ShapeNetCore.v2/*/*/models/model_normalized.solid.binvox")):
+        voxels = read_binvox(solid)
+        mesh = trimesh.load(solid.with_name("model_normalized.obj"), force="mesh")
+        low, high = mesh.bounds
+        # The normalised frame's point q is the mesh's point q * longest side + box centre.
+        model = centres * float(np.max(high - low)) + (low + high) / 2
+        size = voxels.resolution
+        index = np.floor((model - voxels.translate) / voxels.scale * size).astype(np.int64)
+        within = np.all((index >= 0) & (index < size), axis=1)
+        inside = np.zeros(len(model), dtype=bool)
+        inside[within] = voxels.occupancy[tuple(index[within].T)]
+        category = solid.parents[2].name
+        shares = synthetic.get(category, [float("nan")])
+        lines.append(
+            f"| {CATEGORIES.get(category, category)} {solid.parents[1].name[:8]} | {inside.mean():.2%} "
+            f"| {np.mean(shares):.2%} ({np.min(shares):.2%} to {np.max(shares):.2%}) |"
+        )
+    return "\n".join(lines)
+
+
 def eval_table(folders: list[Path]) -> str:
     """Markdown table of `dlsr eval` summaries (class means), one row per evaluation folder."""
     columns = ["iou", "chamfer_l1", "chamfer_l2", "normal_consistency", "fscore@0.01", "fscore@0.02", "topology_match"]
@@ -92,6 +131,7 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, required=True)
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--sensitivity", action="store_true")
+    parser.add_argument("--real", type=Path, help="../shared/realdata: compare thickness with real objects")
     parser.add_argument("--eval", type=Path, nargs="*", default=[], help="`dlsr eval --out` folders to tabulate")
     args = parser.parse_args()
     if args.eval:
@@ -111,6 +151,9 @@ def main() -> None:
     if args.sensitivity:
         print()
         print(sensitivity(args.data))
+    if args.real:
+        print()
+        print(real_thickness(args.real, args.data))
 
 
 if __name__ == "__main__":
