@@ -16,8 +16,9 @@ Objectives (`OBJECTIVES`), all on the same network output φ:
 
 * ``dls`` (default) — the released objective with its weaknesses (PAPER.md) repaired: the band ε is measured in
   voxels (1.5 rather than 0.1, so the band holds voxels), the |∇φ| factor of the continuous surface integral is
-  kept, a region term on H_ε(-φ) against the true occupancy decides which side is inside (the released loss is
-  blind to φ → -φ and to an empty surface), and a term pulls φ to 0 at points sampled on the true surface (the
+  kept, a region term on H(-φ) against the true occupancy decides which side is inside (the released loss is
+  blind to φ → -φ and to an empty surface; the term's logistic form keeps pulling parts missed by more than the
+  band, see `region_term`), and a term pulls φ to 0 at points sampled on the true surface (the
   released loss only penalises predicted surface far from the truth, never true surface left uncovered).
 * ``dls-paper`` — the released objective exactly: φ and D in voxel units, ε = 0.1 voxel, no |∇φ|, per sample the
   surface term summed over voxels, the eikonal term averaged over voxels, both summed over the batch, α = 0.1.
@@ -156,7 +157,7 @@ def eikonal_term(phi: torch.Tensor, grid: Grid, *, norm: torch.Tensor | None = N
 REGION_FORMS = ("squared", "logistic")
 
 
-def region_term(phi: torch.Tensor, occupancy: torch.Tensor, band: float, form: str = "squared") -> torch.Tensor:
+def region_term(phi: torch.Tensor, occupancy: torch.Tensor, band: float, form: str = "logistic") -> torch.Tensor:
     """Mean over voxels of a penalty on H(-φ) against the true occupancy, (B,): which side of the surface is inside.
 
     Forms:
@@ -219,7 +220,7 @@ class ObjectiveConfig:
     name: str = DEFAULT_OBJECTIVE  # one of OBJECTIVES
     band_voxels: float = 1.5  # dls: ε of the surface term, in voxels (converted to world units with the grid)
     region_band_voxels: float = 2.0  # dls: ε of the region term's Heaviside, in voxels
-    region_form: str = "squared"  # dls: the region term's penalty, one of REGION_FORMS (see region_term)
+    region_form: str = "logistic"  # dls: the region term's penalty, one of REGION_FORMS (see region_term)
     surface_weight: float = 1.0  # dls: surface term, world units³
     region_weight: float = 10.0  # dls: region term (a squared fraction)
     surface_point_weight: float = 1.0  # dls: surface-point term, world units

@@ -104,7 +104,7 @@ def test_every_loss_is_minimal_at_the_true_sdf_and_grows_when_the_surface_shifts
     band = 1.5 * grid.spacing
     at_truth = {
         "surface": float(surface_term(truth, truth.abs(), grid, band)[0]),
-        "region": float(region_term(truth, occupancy, band)[0]),
+        "region": float(region_term(truth, occupancy, band, "squared")[0]),
         "points": float(surface_point_term(truth, points, grid)[0]),
     }
     # D is 0 on the surface but not across the band: the minimum is area * ε * (1/2 - 2/π²), not 0.
@@ -113,7 +113,7 @@ def test_every_loss_is_minimal_at_the_true_sdf_and_grows_when_the_surface_shifts
     for shift in (-0.1, -0.05, 0.05, 0.1):
         moved = truth + shift  # the sphere shrinks by `shift` (grows when negative)
         assert float(surface_term(moved, truth.abs(), grid, band)[0]) > at_truth["surface"] + 0.5 * abs(shift)
-        assert float(region_term(moved, occupancy, band)[0]) > at_truth["region"] + 0.01
+        assert float(region_term(moved, occupancy, band, "squared")[0]) > at_truth["region"] + 0.01
         assert float(surface_point_term(moved, points, grid)[0]) == pytest.approx(abs(shift), abs=2e-3)
     for name in OBJECTIVES:
         objective = ObjectiveConfig(name=name)
@@ -121,6 +121,28 @@ def test_every_loss_is_minimal_at_the_true_sdf_and_grows_when_the_surface_shifts
         base = float(compute_loss(objective, scale * truth, truth, grid, points).loss)
         shifted = float(compute_loss(objective, scale * (truth + 0.08), truth, grid, points).loss)
         assert shifted > base, name
+
+
+def test_logistic_region_term_is_biased_inwards_by_less_than_a_voxel() -> None:
+    """The logistic region term is not minimal at the true SDF: near the surface it prefers φ steeper and the
+    surface slightly inside (a convex shape has more outside than inside voxels at a given distance). Pinned:
+    the whole dls objective, over shifts of the true sphere's SDF, is smallest within one voxel inside, and the
+    region term alone still prefers the truth to a shift of 0.1 (2.8 voxels) either way."""
+    grid = Grid(32)
+    truth = sphere(grid)
+    points = sphere_surface_points(2000)
+    shifts = [round(0.005 * i, 3) for i in range(-20, 21)]
+    losses = [float(compute_loss(ObjectiveConfig(), truth + shift, truth, grid, points).loss) for shift in shifts]
+    best = shifts[losses.index(min(losses))]
+    assert 0.0 < best < grid.spacing  # measured: 0.02 (0.57 voxel) inwards
+    squared = ObjectiveConfig(region_form="squared")
+    squared_losses = [float(compute_loss(squared, truth + shift, truth, grid, points).loss) for shift in shifts]
+    assert shifts[squared_losses.index(min(squared_losses))] == 0.0
+    occupancy = (truth < 0).double()
+    band = 1.5 * grid.spacing
+    at_truth = float(region_term(truth, occupancy, band, "logistic")[0])
+    for shift in (-0.1, 0.1):
+        assert float(region_term(truth + shift, occupancy, band, "logistic")[0]) > at_truth + 0.05
 
 
 def test_voxel_objective_reads_negated_logits() -> None:
