@@ -154,7 +154,7 @@ def eikonal_term(phi: torch.Tensor, grid: Grid, *, norm: torch.Tensor | None = N
     return ((norm - 1.0) ** 2).mean(dim=(1, 2, 3))
 
 
-REGION_FORMS = ("squared", "logistic")
+REGION_FORMS = ("squared", "logistic", "hinge")
 
 
 def region_term(phi: torch.Tensor, occupancy: torch.Tensor, band: float, form: str = "logistic") -> torch.Tensor:
@@ -168,6 +168,9 @@ def region_term(phi: torch.Tensor, occupancy: torch.Tensor, band: float, form: s
             the energy then acts on every level set, not only near the current zero level), so a part the
             prediction misses by several voxels is still pulled back; this is the voxel baseline's loss on the
             logits -φ/ε.
+        "hinge": max(0, φ/ε) inside the true shape and max(0, -φ/ε) outside: zero wherever φ has the right sign,
+            a constant pull where it has not. Unlike "logistic" it does not push φ away from 0 on the right side,
+            so it adds no bias to where the surface lies (the logistic form prefers it slightly inside).
 
     Args:
         phi: (B, R, R, R) world units.
@@ -179,6 +182,9 @@ def region_term(phi: torch.Tensor, occupancy: torch.Tensor, band: float, form: s
         return ((heaviside(-phi, band) - occupancy) ** 2).mean(dim=(1, 2, 3))
     if form == "logistic":
         return F.binary_cross_entropy_with_logits(-phi / band, occupancy, reduction="none").mean(dim=(1, 2, 3))
+    if form == "hinge":
+        wrong_side = torch.where(occupancy > 0.5, phi, -phi)  # > 0 where φ has the wrong sign
+        return F.relu(wrong_side / band).mean(dim=(1, 2, 3))
     raise ValueError(f"unknown region form {form!r}; choose one of {', '.join(REGION_FORMS)}")
 
 
