@@ -176,13 +176,14 @@ def test_gradcheck_of_every_term_in_float64() -> None:
         assert torch.autograd.gradcheck(function, (phi,), eps=1e-7, atol=1e-5), name
 
 
-def test_logistic_region_term_pulls_back_a_part_missed_by_more_than_the_band() -> None:
+def test_region_forms_beyond_the_band_and_at_the_truth() -> None:
     """The cosine H_ε is flat beyond ε: a voxel on the wrong side by more gets no gradient from the squared form;
-    the logistic form still pulls it towards the right side, and both are smaller on the right side."""
+    the logistic and hinge forms still pull it towards the right side, and every form is smaller on the right
+    side."""
     grid = Grid(16)
     band = 2.0 * grid.spacing
     occupancy = torch.ones(1, 16, 16, 16, dtype=torch.float64)  # every voxel truly inside
-    for form, expect_gradient in (("squared", False), ("logistic", True)):
+    for form, expect_gradient in (("squared", False), ("logistic", True), ("hinge", True)):
         phi = torch.full_like(occupancy, 3.0 * band, requires_grad=True)  # predicted outside by 3 bands
         region_term(phi, occupancy, band, form).sum().backward()
         assert phi.grad is not None
@@ -191,6 +192,11 @@ def test_logistic_region_term_pulls_back_a_part_missed_by_more_than_the_band() -
         wrong = float(region_term(phi.detach(), occupancy, band, form)[0])
         right = float(region_term(-phi.detach(), occupancy, band, form)[0])
         assert right < wrong, form
+    # The hinge form is 0 for any φ with the true signs, however steep: it does not move the surface.
+    truth = sphere(Grid(16))
+    inside = (truth < 0).double()
+    assert float(region_term(3.0 * truth, inside, band, "hinge")[0]) == 0.0
+    assert float(region_term(truth + 0.05, inside, band, "hinge")[0]) > 0.0
     with pytest.raises(ValueError, match="region form"):
         region_term(occupancy, occupancy, band, "cubic")
     with pytest.raises(ConfigError, match="region_form"):
