@@ -1,7 +1,7 @@
 """Print the tables of docs/RESULTS.md from finished runs and their `dlsr train score --json` files.
 
 Usage: python docs/make_results.py --runs RUNS_DIR --data DATASET [--sensitivity] [--real REALDATA]
-                                   [--eval EVAL_DIR ...]
+                                   [--eval EVAL_DIR ...] [--paired RUN_A RUN_B]
 
 RUNS_DIR holds run folders and, beside each, `<run>-test.json` written by
 `dlsr train score DATASET --weights <run> --split test --json`. `--sensitivity` adds the metric-ceiling table:
@@ -10,6 +10,9 @@ category of the test split, which shows how much of the 32³ sign IoU is lost to
 `--real ../shared/realdata` compares the inside share of the synthetic objects with that of the real ShapeNet
 objects there that have solid voxels (Occupancy Networks' 128³ `model_normalized.solid.binvox`), sampled on
 the same 32³ grid in the same normalised frame: are the synthetic parts unrealistically thin?
+`--paired RUN_A RUN_B` scores two run folders on every test image and prints the class-mean IoU difference
+A - B with a 95 % bootstrap interval over test objects (resampled within each category): how much of a gap
+could come from which objects happen to be in the test split. It does not measure training-seed noise.
 """
 
 from __future__ import annotations
@@ -117,6 +120,37 @@ def real_thickness(realdata: Path, data: Path) -> str:
     return "\n".join(lines)
 
 
+def paired(data: Path, first: Path, second: Path, resamples: int = 2000) -> str:
+    """Class-mean sign IoU of two runs on the test split and a bootstrap interval of their difference."""
+    from dlsr.datasets import load_split_arrays
+    from dlsr.train import load_run_model, model_grid, score_sign_iou
+
+    per_object = []
+    for folder in (first, second):
+        run = load_run_model(folder)
+        grid = model_grid(run.model.config)
+        arrays = load_split_arrays(data, "test", grid=grid, preprocess=run.config.preprocess, workers=2)
+        scores = score_sign_iou(run.model.eval(), arrays)
+        per_object.append(scores.per_image.mean(axis=1))
+        categories = np.asarray(scores.categories)
+    names = sorted(set(categories.tolist()))
+    members = [np.flatnonzero(categories == name) for name in names]
+
+    def class_mean_difference(picks: list[np.ndarray]) -> float:
+        return float(np.mean([per_object[0][p].mean() - per_object[1][p].mean() for p in picks]))
+
+    observed = class_mean_difference(members)
+    rng = np.random.default_rng(0)
+    draws = [
+        class_mean_difference([rng.choice(indices, size=len(indices)) for indices in members]) for _ in range(resamples)
+    ]
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return (
+        f"{first.name} - {second.name}: class-mean IoU difference {observed:+.4f}, 95 % bootstrap interval over "
+        f"test objects [{low:+.4f}, {high:+.4f}] ({resamples} resamples, {len(categories)} objects)"
+    )
+
+
 def eval_table(folders: list[Path]) -> str:
     """Markdown table of `dlsr eval` summaries (class means), one row per evaluation folder."""
     columns = ["iou", "chamfer_l1", "chamfer_l2", "normal_consistency", "fscore@0.01", "fscore@0.02", "topology_match"]
@@ -139,6 +173,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--sensitivity", action="store_true")
     parser.add_argument("--real", type=Path, help="../shared/realdata: compare thickness with real objects")
+    parser.add_argument("--paired", type=Path, nargs=2, metavar="RUN", help="two run folders to compare")
     parser.add_argument("--eval", type=Path, nargs="*", default=[], help="`dlsr eval --out` folders to tabulate")
     args = parser.parse_args()
     if args.eval:
@@ -165,6 +200,9 @@ def main() -> None:
     if args.real:
         print()
         print(real_thickness(args.real, args.data))
+    if args.paired:
+        print()
+        print(paired(args.data, *args.paired))
 
 
 if __name__ == "__main__":
