@@ -1257,7 +1257,8 @@ def _html_page(header: dict[str, Any], summary: dict[str, Any], sections: list[t
     def cells(row: dict[str, Any]) -> str:
         return "".join(f"<td>{'' if row[m] is None else f'{row[m]:.4f}'}</td>" for m in metrics)
 
-    table = ["<table><tr><th>category</th>" + "".join(f"<th>{esc(m)}</th>" for m in metrics)]
+    # The table scrolls on its own when it is wider than the window, instead of running off the page.
+    table = ["<div class=wide><table><tr><th>category</th>" + "".join(f"<th>{esc(m)}</th>" for m in metrics)]
     table[0] += "<th>count</th><th>failures</th></tr>"
     for category, row in summary["categories"].items():
         table.append(
@@ -1266,7 +1267,7 @@ def _html_page(header: dict[str, Any], summary: dict[str, Any], sections: list[t
         )
     for label in ("class_mean", "instance_mean"):
         table.append(f"<tr class=mean><td>{label.replace('_', ' ')}</td>{cells(summary[label])}<td></td><td></td></tr>")
-    table.append("</table>")
+    table.append("</table></div>")
     body = []
     for category, name, rows in sections:
         body.append(f"<h2>{esc(name)} ({esc(category)})</h2><div class=grid>")
@@ -1288,7 +1289,8 @@ def _html_page(header: dict[str, Any], summary: dict[str, Any], sections: list[t
         "<!doctype html><html><head><meta charset=utf-8><title>dlsr eval report</title><style>"
         "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
         "padding:3px 8px;text-align:right}tr.mean{font-weight:bold}figure{display:inline-block;margin:4px}"
-        "figcaption{font-size:small;text-align:center}.sample{margin-bottom:1em}</style></head><body>"
+        "figcaption{font-size:small;text-align:center}.sample{margin-bottom:1em}.wide{overflow-x:auto}</style>"
+        "</head><body>"
         f"<h1>dlsr eval: {esc(header['dataset'])}</h1>"
         f"<p>layout {esc(header['layout'])}, {summary['count']} samples, {summary['failures']} failures, "
         f"{summary['errors']} errors; dlsr {esc(header['versions']['dlsr'])}</p>"
