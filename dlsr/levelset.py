@@ -228,7 +228,7 @@ class ObjectiveConfig:
     region_band_voxels: float = 2.0  # dls: ε of the region term's Heaviside, in voxels
     region_form: str = "logistic"  # dls: the region term's penalty, one of REGION_FORMS (see region_term)
     surface_weight: float = 1.0  # dls: surface term, world units³
-    region_weight: float = 10.0  # dls: region term (a squared fraction)
+    region_weight: float = 10.0  # dls: region term (a mean per voxel, see region_form)
     surface_point_weight: float = 1.0  # dls: surface-point term, world units
     eikonal_weight: float = 0.1  # dls: eikonal term (dls-paper always uses α = 0.1)
     keep_gradient_norm: bool = True  # dls: keep |∇φ| in the surface integral
