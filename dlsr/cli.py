@@ -680,7 +680,7 @@ def train_score(
 
     result = score_split(
         data, weights=weights, split=split, categories=tuple(categories or ()), views=views, device=device
-    )
+    ).summary()
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
     elif not quiet:

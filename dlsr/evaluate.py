@@ -649,13 +649,7 @@ def _inside(prediction: _Prediction, truth: Truth, points: np.ndarray, threshold
     if prediction.field is not None:
         return np.asarray(prediction.field(points) < 0)
     if prediction.voxels is not None and truth.voxels is not None:  # the cell each point falls in
-        cell = np.floor((points - truth.voxels.origin) / truth.voxels.cell).astype(np.int64)
-        size = prediction.voxels.shape[0]
-        within = np.all((cell >= 0) & (cell < size), axis=1)
-        inside = np.zeros(len(points), dtype=bool)
-        clipped = cell[within]
-        inside[within] = prediction.voxels[clipped[:, 0], clipped[:, 1], clipped[:, 2]] >= threshold
-        return inside
+        return truth.voxels.values_at(np.asarray(prediction.voxels) >= threshold, points)
     if prediction.mesh is None:
         return np.zeros(len(points), dtype=bool)
     try:

@@ -114,6 +114,16 @@ class VoxelTruth:
     origin: np.ndarray  # float64 (3,) corner of cell [0, 0, 0], normalised frame
     cell: float  # side of a cell, normalised frame
 
+    def values_at(self, values: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """`values` (D, D, D), laid out on this grid, at the cell each of `points` float (P, 3) falls in; points
+        outside the grid get 0 (False for booleans). Returns (P,) of `values`' dtype."""
+        cell = np.floor((np.asarray(points, dtype=np.float64) - self.origin) / self.cell).astype(np.int64)
+        within = np.all((cell >= 0) & (cell < np.array(values.shape)), axis=1)
+        found = np.zeros(len(cell), dtype=values.dtype)
+        inner = cell[within]
+        found[within] = values[inner[:, 0], inner[:, 1], inner[:, 2]]
+        return found
+
 
 @dataclass
 class Truth:

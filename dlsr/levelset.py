@@ -155,9 +155,12 @@ def eikonal_term(phi: torch.Tensor, grid: Grid, *, norm: torch.Tensor | None = N
 
 
 REGION_FORMS = ("squared", "logistic", "hinge")
+DEFAULT_REGION_FORM = "logistic"  # dls's region term, since 2026-11-25 (docs/RESULTS.md); "squared" before
 
 
-def region_term(phi: torch.Tensor, occupancy: torch.Tensor, band: float, form: str = "logistic") -> torch.Tensor:
+def region_term(
+    phi: torch.Tensor, occupancy: torch.Tensor, band: float, form: str = DEFAULT_REGION_FORM
+) -> torch.Tensor:
     """Mean over voxels of a penalty on H(-φ) against the true occupancy, (B,): which side of the surface is inside.
 
     Forms:
@@ -226,7 +229,7 @@ class ObjectiveConfig:
     name: str = DEFAULT_OBJECTIVE  # one of OBJECTIVES
     band_voxels: float = 1.5  # dls: ε of the surface term, in voxels (converted to world units with the grid)
     region_band_voxels: float = 2.0  # dls: ε of the region term's Heaviside, in voxels
-    region_form: str = "logistic"  # dls: the region term's penalty, one of REGION_FORMS (see region_term)
+    region_form: str = DEFAULT_REGION_FORM  # dls: the region term's penalty, one of REGION_FORMS (see region_term)
     surface_weight: float = 1.0  # dls: surface term, world units³
     region_weight: float = 10.0  # dls: region term (a mean per voxel, see region_form)
     surface_point_weight: float = 1.0  # dls: surface-point term, world units

@@ -772,6 +772,43 @@ def load_run_model(run: str | os.PathLike[str], which: str = "best") -> RunModel
     return RunModel(model, config, state, record, checkpoint)
 
 
+@dataclass
+class SplitScores:
+    """Sign IoU of a model on every image of a dataset split (`score_split`)."""
+
+    scores: IouScores
+    data: str  # the dataset folder, resolved
+    split: str
+    weights: str  # the weights file or checkpoint that was scored
+    views: list[int]  # the views scored per object
+    resolution: int  # the model's grid
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-able: {"weights", "data", "split", "views", "resolution",
+        "categories": {synset: {name, objects, images, iou}}, "class_mean", "instance_mean"}."""
+        from dlsr.shapes import CATEGORIES
+
+        rows: dict[str, Any] = {}
+        for category, iou in self.scores.by_category().items():
+            objects = sum(1 for c in self.scores.categories if c == category)
+            rows[category] = {
+                "name": CATEGORIES.get(category, category),
+                "objects": objects,
+                "images": objects * len(self.views),
+                "iou": iou,
+            }
+        return {
+            "weights": self.weights,
+            "data": self.data,
+            "split": self.split,
+            "views": self.views,
+            "resolution": self.resolution,
+            "categories": rows,
+            "class_mean": self.scores.class_mean,
+            "instance_mean": self.scores.instance_mean,
+        }
+
+
 def score_split(
     data: str | os.PathLike[str],
     *,
@@ -780,8 +817,9 @@ def score_split(
     categories: Sequence[str] = (),
     views: int = 0,
     device: str = "auto",
-) -> dict[str, Any]:
-    """Score a model on a dataset split: sign IoU per category at the model's grid resolution.
+) -> SplitScores:
+    """Score a model on every (object, view) image of a dataset split: sign IoU at the model's grid resolution;
+    `.summary()` gives the per-category table.
 
     Args:
         data: dataset folder.
@@ -790,14 +828,9 @@ def score_split(
         categories: synset ids (empty: all).
         views: views per object, evenly spaced; 0 takes all.
         device: "auto", "cpu" or "cuda".
-
-    Returns:
-        JSON-able: {"weights", "split", "resolution", "categories": {synset: {name, objects, images, iou}},
-        "class_mean", "instance_mean"}.
     """
     from dlsr.checkpoint import find_weights, load_weights
     from dlsr.pipeline import resolve_device
-    from dlsr.shapes import CATEGORIES
 
     target = torch.device(resolve_device(device))
     model: torch.nn.Module
@@ -821,26 +854,7 @@ def score_split(
         data, split, grid=grid, preprocess=preprocess, categories=categories, views=records_views, workers=2
     )
     scores = score_sign_iou(model, arrays, device=target)
-    by_category = scores.by_category()
-    rows: dict[str, Any] = {}
-    for category, iou in by_category.items():
-        objects = sum(1 for c in scores.categories if c == category)
-        rows[category] = {
-            "name": CATEGORIES.get(category, category),
-            "objects": objects,
-            "images": objects * len(arrays.views),
-            "iou": iou,
-        }
-    return {
-        "weights": source,
-        "data": str(Path(data).resolve()),
-        "split": split,
-        "views": list(arrays.views),
-        "resolution": grid.resolution,
-        "categories": rows,
-        "class_mean": scores.class_mean,
-        "instance_mean": scores.instance_mean,
-    }
+    return SplitScores(scores, str(Path(data).resolve()), split, source, list(arrays.views), grid.resolution)
 
 
 # Export
@@ -920,6 +934,7 @@ __all__ = [
     "IouScores",
     "RunConfig",
     "RunModel",
+    "SplitScores",
     "TrainConfig",
     "TrainReport",
     "augment_views",

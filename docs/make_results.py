@@ -87,10 +87,10 @@ def sensitivity(data: Path) -> str:
 
 def real_thickness(realdata: Path, data: Path) -> str:
     """The inside share at 32³ of the real solid-voxel objects beside the synthetic test split's (module docstring)."""
-    import trimesh
-
     from dlsr.binvox import read_binvox
     from dlsr.datasets import read_sdf_grid, read_split
+    from dlsr.layouts import VoxelTruth
+    from dlsr.meshio import load_mesh
     from dlsr.sdf import Grid
 
     grid = Grid(32)
@@ -102,15 +102,12 @@ def real_thickness(realdata: Path, data: Path) -> str:
     lines.append("| --- | ---: | ---: |")
     for solid in sorted(realdata.glob("onet/ShapeNetCore.v2/*/*/models/model_normalized.solid.binvox")):
         voxels = read_binvox(solid)
-        mesh = trimesh.load(solid.with_name("model_normalized.obj"), force="mesh")
-        low, high = mesh.bounds
-        # The normalised frame's point q is the mesh's point q * longest side + box centre.
+        low, high = load_mesh(solid.with_name("model_normalized.obj")).bounds
+        # The normalised frame's point q is the mesh's point q * longest side + box centre; the binvox header
+        # places the voxels in the mesh's frame.
         model = centres * float(np.max(high - low)) + (low + high) / 2
-        size = voxels.resolution
-        index = np.floor((model - voxels.translate) / voxels.scale * size).astype(np.int64)
-        within = np.all((index >= 0) & (index < size), axis=1)
-        inside = np.zeros(len(model), dtype=bool)
-        inside[within] = voxels.occupancy[tuple(index[within].T)]
+        placed = VoxelTruth(voxels.occupancy, voxels.translate, voxels.scale / voxels.resolution)
+        inside = placed.values_at(voxels.occupancy, model)
         category = solid.parents[2].name
         shares = synthetic.get(category, [float("nan")])
         lines.append(
@@ -122,17 +119,13 @@ def real_thickness(realdata: Path, data: Path) -> str:
 
 def paired(data: Path, first: Path, second: Path, resamples: int = 2000) -> str:
     """Class-mean sign IoU of two runs on the test split and a bootstrap interval of their difference."""
-    from dlsr.datasets import load_split_arrays
-    from dlsr.train import load_run_model, model_grid, score_sign_iou
+    from dlsr.train import score_split
 
-    per_object = []
-    for folder in (first, second):
-        run = load_run_model(folder)
-        grid = model_grid(run.model.config)
-        arrays = load_split_arrays(data, "test", grid=grid, preprocess=run.config.preprocess, workers=2)
-        scores = score_sign_iou(run.model.eval(), arrays)
-        per_object.append(scores.per_image.mean(axis=1))
-        categories = np.asarray(scores.categories)
+    runs = [score_split(data, weights=folder, split="test", device="cpu").scores for folder in (first, second)]
+    if runs[0].categories != runs[1].categories:
+        raise SystemExit(f"{first} and {second} were scored on different test objects; they cannot be paired")
+    per_object = [scores.per_image.mean(axis=1) for scores in runs]
+    categories = np.asarray(runs[0].categories)
     names = sorted(set(categories.tolist()))
     members = [np.flatnonzero(categories == name) for name in names]
 

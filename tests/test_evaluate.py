@@ -28,7 +28,7 @@ from dlsr.evaluate import (
     summarise,
     write_report,
 )
-from dlsr.layouts import ALIGNMENTS, detect_layout, load_truth, read_samples
+from dlsr.layouts import ALIGNMENTS, VoxelTruth, detect_layout, load_truth, read_samples
 from dlsr.metrics import EMPTY_CHAMFER
 
 CATEGORIES = TINY_CATEGORIES
@@ -490,6 +490,19 @@ def test_cli_failures_exit_1_and_existing_results_need_resume(synth: Path, tmp_p
     assert len(read_results(tmp_path / "r.jsonl")[1]) == 4
     second = runner.invoke(app, args)
     assert second.exit_code == 1 and "--resume" in second.output
+
+
+def test_voxel_values_are_looked_up_in_the_cell_each_point_falls_in() -> None:
+    occupancy = np.zeros((4, 4, 4), dtype=bool)
+    occupancy[1, 2, 3] = True
+    grid = VoxelTruth(occupancy, origin=np.array([-1.0, -1.0, -1.0]), cell=0.5)  # cells tile [-1, 1]^3
+    # In cell (1, 2, 3) twice, in its neighbour (0, 2, 3), outside the grid, on the grid's first corner.
+    points = np.array(
+        [[-0.25, 0.25, 0.75], [-0.01, 0.49, 0.99], [-0.75, 0.25, 0.75], [1.5, 0.0, 0.0], [-1.0, -1.0, -1.0]]
+    )
+    assert grid.values_at(occupancy, points).tolist() == [True, True, False, False, False]
+    probabilities = np.full((4, 4, 4), 0.25)
+    np.testing.assert_array_equal(grid.values_at(probabilities, points), [0.25, 0.25, 0.25, 0.0, 0.25])
 
 
 def test_html_report_is_self_contained(synth: Path, tmp_path: Path) -> None:

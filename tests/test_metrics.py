@@ -218,6 +218,9 @@ def test_chamfer_with_a_prebuilt_true_index_equals_without() -> None:
     )
     with pytest.raises(ValueError, match="true_index holds 800 points"):
         chamfer_and_fscore(pred, pred_n, true[:100], true_n[:100], true_index=index)
+    mesh = trimesh.creation.icosphere(subdivisions=2, radius=0.4)
+    with pytest.raises(ValueError, match="point-cloud truth"):  # a true mesh is sampled afresh: no fixed index
+        mesh_metrics(mesh, mesh, n_points=800, true_index=index)
 
 
 def test_chamfer_and_fscore_match_a_naive_reference() -> None:

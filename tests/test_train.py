@@ -87,9 +87,9 @@ def test_a_run_writes_checkpoints_metrics_and_exportable_weights(tiny_dataset: P
     assert info.provenance["metrics"]["note"] == "test"
     assert info.provenance["data"]["recipe"]["config"]["per_category"] == 5
     assert info.provenance["objective"]["name"] == "dls"
-    scores = score_split(tiny_dataset, weights=weights, split="test", device="cpu")
+    scores = score_split(tiny_dataset, weights=weights, split="test", device="cpu").summary()
     assert set(scores["categories"]) == set(CATEGORIES) and 0.0 <= scores["class_mean"] <= 1.0
-    from_run = score_split(tiny_dataset, weights=out, split="test", device="cpu")
+    from_run = score_split(tiny_dataset, weights=out, split="test", device="cpu").summary()
     best = read_state(out / "best.pt")
     exported = model.state_dict()
     for key, tensor in exported.items():  # the export stores float16 by default
@@ -304,7 +304,7 @@ def test_training_runs_on_prepared_real_meshes(tmp_path: Path) -> None:
     out = tmp_path / "run"
     report = train(data, out, run_config_from_dict(tiny_values(epochs=1, val_views=1)))
     assert report.epochs == 1 and 0.0 <= report.best_val_iou <= 1.0
-    scores = score_split(data, weights=out, split="test", device="cpu")
+    scores = score_split(data, weights=out, split="test", device="cpu").summary()
     # Six meshes split 3 train, 2 val, 1 test.
     assert list(scores["categories"]) == ["all"] and scores["categories"]["all"]["objects"] == 1
 
