@@ -141,11 +141,11 @@ def iou_sdf(pred_sdf: np.ndarray | torch.Tensor, true_sdf: np.ndarray | torch.Te
 class NearestIndex:
     """Exact nearest-neighbour queries against fixed reference points: a KD-tree built once, queried many times.
 
-    pykdtree (ONet's evaluation uses it too) answers 100k x 100k surface queries 1.8x faster than scipy's cKDTree
-    here, and 12x faster when the queries lie far from the reference, as for a poor prediction
-    (bench/bench_metrics.py); it runs on all cores through OpenMP (`OMP_NUM_THREADS` caps them). Queries run in
-    a coarse spatial order: neighbouring queries then walk the same branches of the tree while they are in cache,
-    which takes another 25-50 % off for the random order of surface samples.
+    pykdtree (Occupancy Networks' evaluation vendors it as im2mesh.utils.libkdtree) answers 100k x 100k surface
+    queries 1.8x faster than scipy's cKDTree here, and 12x faster when the queries lie far from the reference, as
+    for a poor prediction (bench/bench_metrics.py); it runs on all cores through OpenMP (`OMP_NUM_THREADS` caps
+    them). Queries run in a coarse spatial order: neighbouring queries then walk the same branches of the tree
+    while they are in cache, which takes another 25-50 % off for the random order of surface samples.
     """
 
     def __init__(self, reference: ArrayLike) -> None:
