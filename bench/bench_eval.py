@@ -1,6 +1,6 @@
 """End-to-end speed of `dlsr eval`: image loading, inference, marching cubes and the default 100k-point metrics.
 
-Usage: python bench/bench_eval.py [--weights W.safetensors] [--objects 1] [--views 24] [--workers 1]
+Usage: python bench/bench_eval.py [--weights W.safetensors] [--objects 1] [--views 24] [--workers N]
        python bench/bench_eval.py --categories chair,table   (the shipped model's weakest categories)
        python bench/bench_eval.py --truth-as-predictions   (metric cost of a perfect model)
 
@@ -33,7 +33,12 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=1, help="objects per category")
     parser.add_argument("--views", type=int, default=24, help="views per object")
     parser.add_argument("--seed", type=int, default=1000, help="dataset seed (the shipped weights used 0)")
-    parser.add_argument("--workers", type=int, default=1, help="processes for meshing and metrics")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes for meshing and metrics (default: dlsr eval's, one per CPU)",
+    )
     parser.add_argument("--data", help="reuse this generated dataset folder instead of a temporary one")
     parser.add_argument(
         "--truth-as-predictions",
@@ -46,6 +51,7 @@ def main() -> None:
     from dlsr.evaluate import EvalConfig, evaluate
     from dlsr.shapes import CATEGORIES, category_id
     from dlsr.synth import SynthConfig, make_dataset
+    from dlsr.workers import auto_workers
 
     categories = tuple(category_id(c.strip()) for c in args.categories.split(",") if c.strip()) or tuple(CATEGORIES)
 
@@ -79,7 +85,8 @@ def main() -> None:
         rate = run.scored / run.seconds
         print(
             f"eval: {run.scored} samples in {run.seconds:.2f} s = {rate:.2f} samples/s "
-            f"(workers {args.workers}, {run.summary['failures']} failures, {run.summary['empty']} empty, "
+            f"(workers {args.workers or auto_workers(run.scored)}, {run.summary['failures']} failures, "
+            f"{run.summary['empty']} empty, "
             f"IoU {run.summary['instance_mean']['iou']:.3f})"
         )
         if args.workers == 1:

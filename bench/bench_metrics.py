@@ -1,11 +1,14 @@
 """Speed of the reconstruction metrics on this machine: nearest neighbours, Chamfer/F-score, topology, mesh_metrics.
 
-Usage: OMP_NUM_THREADS=1 python bench/bench_metrics.py [--points N] [--repeats K]
+Usage: OMP_NUM_THREADS=1 python bench/bench_metrics.py [--points N] [--repeats K] [--pairs PAIRS.npz]
 
 Sections:
-1. `nearest` for N query points against N reference points, uniform in the unit cube, on a sphere (surface
-   samples, the metric's real input) and from a sphere half the size (far queries, a poor prediction), against
-   scipy's cKDTree with its default settings on all cores and on one.
+1. `nearest` (dlsr.nearest, build + query) for N query points against N reference points, uniform in the unit
+   cube, on a sphere (surface samples, the metric's real input) and from a sphere half the size (far queries, a
+   poor prediction), against scipy's cKDTree with its default settings on all cores and on one, and pykdtree (the
+   KD-tree Occupancy Networks' evaluation vendors) when it is installed. With --pairs, also on real pairs: an .npz
+   of NAME__p (prediction samples) and NAME__t (true samples) arrays, both directions, as `chamfer_and_fscore`
+   queries them (each tree's leaf order as the other's query order).
 2. `chamfer_and_fscore` on two N-point surface samplings (two trees, two queries, normals, two F-scores).
 3. `topology` of a ~160k-face double-torus-like mesh and of a 32^3 marching-cubes mesh.
 4. `mesh_metrics` with N samples per mesh (ONet's protocol: N = 100k), prediction and truth both meshes, and
@@ -17,6 +20,7 @@ them, the best run least).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -28,11 +32,17 @@ import numpy as np
 import trimesh
 from scipy.spatial import cKDTree
 
+try:  # not a dependency of dlsr: compared with when installed
+    from pykdtree.kdtree import KDTree
+except ImportError:
+    KDTree = None
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dlsr.errors import MissingDependencyError
 from dlsr.mesh import extract_mesh
-from dlsr.metrics import chamfer_and_fscore, mesh_metrics, nearest, topology
+from dlsr.metrics import chamfer_and_fscore, mesh_metrics, topology
+from dlsr.nearest import NearestIndex, nearest
 from dlsr.sdf import Grid, sample_sdf, sphere, torus, union
 
 
@@ -57,10 +67,42 @@ def report(name: str, seconds: tuple[float, float]) -> None:
     print(f"  {name:62s} {median * 1000:8.1f} ms  (best {best * 1000:.1f})")
 
 
+def dlsr_both(pred: np.ndarray, true: np.ndarray, true_index: NearestIndex) -> None:
+    """Both directions as `chamfer_and_fscore` runs them: the prediction's tree built, the truth's given."""
+    pred_index = NearestIndex(pred)
+    true_index.query(pred, order=pred_index.order)
+    pred_index.query(true, order=true_index.order)
+
+
+def pykdtree_both(pred: np.ndarray, true: np.ndarray, true_tree: object) -> None:
+    true_tree.query(pred, k=1)  # type: ignore[attr-defined]
+    KDTree(pred).query(true, k=1)
+
+
+def pairs(path: str, repeats: int) -> None:
+    """Both nearest-neighbour directions of real (prediction, truth) sample pairs, averaged over the pairs."""
+    arrays = np.load(path)
+    names = sorted({key.rsplit("__", 1)[0] for key in arrays.files})
+    totals = {"dlsr.nearest": 0.0, "pykdtree": 0.0}
+    for name in names:
+        pred, true = arrays[f"{name}__p"], arrays[f"{name}__t"]
+        # The truth's tree is built once per object by an evaluation, outside the timing.
+        totals["dlsr.nearest"] += median_seconds(functools.partial(dlsr_both, pred, true, NearestIndex(true)), repeats)[
+            0
+        ]
+        if KDTree is not None:
+            totals["pykdtree"] += median_seconds(functools.partial(pykdtree_both, pred, true, KDTree(true)), repeats)[0]
+    print(f"   {len(names)} real pairs from {path}, both directions, the prediction's tree built each time:")
+    for label, seconds in totals.items():
+        if label == "dlsr.nearest" or KDTree is not None:
+            print(f"  {label + ', per pair (sum of medians / pairs)':62s} {seconds / len(names) * 1000:8.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=100_000, help="points per cloud / samples per mesh")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing (median reported)")
+    parser.add_argument("--pairs", help="an .npz of NAME__p / NAME__t surface samples to time as well")
     args = parser.parse_args()
     n, k = args.points, args.repeats
     rng = np.random.default_rng(0)
@@ -77,10 +119,12 @@ def main() -> None:
         ("far surface", 0.5 * sphere_q, sphere_r),
     )
     for label, query, reference in cases:
-        report(
-            f"nearest (dlsr: pykdtree, sorted queries), {label}",
-            median_seconds(lambda q=query, r=reference: nearest(q, r), k),
-        )
+        report(f"dlsr.nearest, {label}", median_seconds(lambda q=query, r=reference: nearest(q, r), k))
+        if KDTree is not None:
+            report(
+                f"pykdtree defaults, all threads, {label}",
+                median_seconds(lambda q=query, r=reference: KDTree(r).query(q, k=1), k),
+            )
         report(
             f"cKDTree defaults, all workers, {label}",
             median_seconds(lambda q=query, r=reference: cKDTree(r).query(q, workers=-1), k),
@@ -90,6 +134,9 @@ def main() -> None:
                 f"cKDTree defaults, 1 worker, {label}",
                 median_seconds(lambda q=query, r=reference: cKDTree(r).query(q, workers=1), k),
             )
+
+    if args.pairs:
+        pairs(args.pairs, k)
 
     print(f"2. chamfer_and_fscore, two {n:,}-point surface samplings with normals")
     pred, pred_n = on_sphere(n, rng)

@@ -824,7 +824,10 @@ def eval_run(
     report: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted results file.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing results file.")] = False,
-    workers: Annotated[int, typer.Option(min=1, help="Processes for meshing and metrics.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Processes for meshing and metrics (default: one per CPU, 1 for under 32 samples)."),
+    ] = None,
     shard: Annotated[
         str | None, typer.Option(help="i/n: score every n-th sample from i (then `dlsr eval merge`).")
     ] = None,

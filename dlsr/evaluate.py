@@ -82,7 +82,7 @@ from dlsr.synth import parse_shard  # the one '--shard i/n' parser, shared with 
 if TYPE_CHECKING:
     import trimesh
 
-    from dlsr.metrics import NearestIndex
+    from dlsr.nearest import NearestIndex
     from dlsr.pipeline import LoadedModel
     from dlsr.sdf import Grid
 
@@ -446,13 +446,30 @@ def _truth(source: TruthSource, points: int, iou_points: int, seed: int) -> Trut
 @lru_cache(maxsize=4)
 def _truth_index(source: TruthSource, points: int, iou_points: int, seed: int) -> NearestIndex:
     """The KD-tree on an object's true surface samples, built once for all its views (as `_truth`)."""
-    from dlsr.metrics import NearestIndex
+    from dlsr.nearest import NearestIndex
 
     return NearestIndex(_truth(source, points, iou_points, seed).surface_points)
 
 
 def score_job(job: _Job) -> dict[str, Any]:
-    """Score one sample; never raises for data problems (they become the record's status and error)."""
+    """Score one sample; never raises for data problems (they become the record's status and error).
+
+    BLAS runs on one thread meanwhile, as in a worker process: a BLAS product's rounding depends on its thread
+    count (measured: resampling the SDF for marching cubes moved Chamfer distances in the 10th digit), and a
+    sample must score the same bits whether it was scored in this process or in a worker.
+    """
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        return _score(job)
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _score(job: _Job) -> dict[str, Any]:
     started = time.perf_counter()
     sample, config = job.sample, job.config
     record: dict[str, Any] = {
@@ -688,7 +705,7 @@ def evaluate(
     weights: str | os.PathLike[str] | None = None,
     device: str = "auto",
     batch_size: int = 16,
-    workers: int = 1,
+    workers: int | None = None,
     shard: tuple[int, int] | None = None,
     resume: bool = False,
     overwrite: bool = False,
@@ -705,7 +722,8 @@ def evaluate(
         weights: weights file for the model (ignored with `config.predictions`); None finds the default.
         device: torch device for the network.
         batch_size: images per forward pass.
-        workers: processes for meshing and metrics (1: in this process).
+        workers: processes for meshing and metrics (1: in this process); None: `dlsr.workers.auto_workers` of the
+            samples to score (one per CPU for a large run). The results do not depend on it.
         shard: (i, n): score only samples with index % n == i.
         resume: continue an existing results file.
         overwrite: replace an existing results file.
@@ -720,7 +738,7 @@ def evaluate(
         DatasetError, ConfigError, OutputError, WeightsError: before any sample is scored.
     """
     started = time.perf_counter()
-    if batch_size < 1 or workers < 1:
+    if batch_size < 1 or (workers is not None and workers < 1):
         raise ConfigError(f"--batch-size and --workers must be at least 1, got {batch_size}, {workers}")
     path = Path(results)
     if path.is_file() and path.stat().st_size > 0 and not (resume or overwrite):
@@ -744,6 +762,10 @@ def evaluate(
     todo = [sample for sample in mine if sample.key not in done]
     if on_start:
         on_start(len(todo), len(mine) - len(todo))
+    if workers is None:
+        from dlsr.workers import auto_workers
+
+        workers = auto_workers(len(todo))
     try:
         for record in _run_jobs(_jobs(todo, config, model, predictions, batch_size), workers):
             stream.write(json.dumps(record) + "\n")
@@ -823,9 +845,11 @@ def _run_jobs(jobs: Iterable[_Job], workers: int) -> Iterator[dict[str, Any]]:
         return
     import multiprocessing
 
+    from dlsr.workers import one_thread_per_child
+
     # spawn: the parent holds torch's threads, which a fork would copy in an undefined state.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread_per_worker) as pool:
+    with one_thread_per_child(), ProcessPoolExecutor(workers, mp_context=context) as pool:
         pending: set[Future[dict[str, Any]]] = set()
         for job in jobs:
             pending.add(pool.submit(score_job, job))
@@ -839,12 +863,6 @@ def _run_jobs(jobs: Iterable[_Job], workers: int) -> Iterator[dict[str, Any]]:
                 yield future.result()
 
 
-def _one_thread_per_worker() -> None:
-    """The workers already fill the cores: OpenMP (the KD-tree) and BLAS threads in each would only contend."""
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = "1"
-
-
 # ------------------------------------------------------------------------------------------ frames
 
 
@@ -854,7 +872,7 @@ def frame_hint(pred_points: np.ndarray, true_points: np.ndarray) -> tuple[str, d
     Returns:
         (best alignment name, Chamfer-L1 under every alignment of `dlsr.layouts.ALIGNMENTS`).
     """
-    from dlsr.metrics import nearest
+    from dlsr.nearest import nearest
 
     distances = {}
     for name, matrix in ALIGNMENTS.items():
@@ -869,7 +887,7 @@ def check_frames(jobs: Iterable[_Job]) -> None:
     Raises:
         ConfigError: naming the alignment that fits, and how much better.
     """
-    import trimesh
+    from dlsr.sampling import sample_surface
 
     votes: dict[str, list[tuple[float, float]]] = {}
     checked = 0
@@ -886,7 +904,7 @@ def check_frames(jobs: Iterable[_Job]) -> None:
         if mesh is None or len(mesh.faces) == 0 or not float(mesh.area) > 0:
             continue
         rng = object_seed(job.config.seed, "frame-check/" + job.sample.key)
-        pred = np.asarray(trimesh.sample.sample_surface(mesh, FRAME_CHECK_POINTS, seed=rng)[0], dtype=np.float64)
+        pred = sample_surface(mesh, FRAME_CHECK_POINTS, rng)[0]
         pick = rng.choice(len(truth.surface_points), size=min(FRAME_CHECK_POINTS, len(truth.surface_points)))
         best, distances = frame_hint(pred, truth.surface_points[pick])
         checked += 1

@@ -486,9 +486,8 @@ def load_truth(
     Raises:
         DatasetError: a file is missing or unreadable; nothing to sample a surface from.
     """
-    import trimesh
-
     from dlsr.metrics import topology
+    from dlsr.sampling import sample_with_normals
 
     rng = object_seed(seed, f"{source.category}/{source.model_id}")
     mesh = _truth_mesh(source.mesh, source.mesh_normalised) if source.mesh is not None else None
@@ -500,14 +499,12 @@ def load_truth(
         points, normals = _read_pointcloud(source.pointcloud)
         surface_source = "pointcloud.npz"
     elif mesh is not None:
-        sampled, faces = trimesh.sample.sample_surface(mesh, surface_points, seed=rng)
-        points, normals = np.asarray(sampled, np.float64), np.asarray(mesh.face_normals, np.float64)[faces]
+        points, normals = sample_with_normals(mesh, surface_points, rng)
         surface_source = "mesh"
     elif voxels is not None:
         mesh = voxel_surface(voxels)
         topo = tuple(float(v) for v in topology(mesh))  # type: ignore[assignment]
-        sampled, faces = trimesh.sample.sample_surface(mesh, surface_points, seed=rng)
-        points, normals = np.asarray(sampled, np.float64), np.asarray(mesh.face_normals, np.float64)[faces]
+        points, normals = sample_with_normals(mesh, surface_points, rng)
         surface_source = "voxels"
     else:
         raise DatasetError(f"{source.category}/{source.model_id}: no ground-truth surface (mesh, pointcloud, voxels)")

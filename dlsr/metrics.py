@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlsr.errors import MeshError, MissingDependencyError
+from dlsr.nearest import NearestIndex, as_points
+from dlsr.sampling import sample_with_normals
 
 if TYPE_CHECKING:
     import torch
@@ -138,65 +140,6 @@ def iou_sdf(pred_sdf: np.ndarray | torch.Tensor, true_sdf: np.ndarray | torch.Te
     )
 
 
-class NearestIndex:
-    """Exact nearest-neighbour queries against fixed reference points: a KD-tree built once, queried many times.
-
-    pykdtree (Occupancy Networks' evaluation vendors it as im2mesh.utils.libkdtree) answers 100k x 100k surface
-    queries 1.8x faster than scipy's cKDTree here, and 12x faster when the queries lie far from the reference, as
-    for a poor prediction (bench/bench_metrics.py); it runs on all cores through OpenMP (`OMP_NUM_THREADS` caps
-    them). Queries run in a coarse spatial order: neighbouring queries then walk the same branches of the tree
-    while they are in cache, which takes another 25-50 % off for the random order of surface samples.
-    """
-
-    def __init__(self, reference: ArrayLike) -> None:
-        """`reference` float (M, 3), M >= 1; raises ValueError for a bad shape, no points or a non-finite one."""
-        from pykdtree.kdtree import KDTree
-
-        self.points = np.ascontiguousarray(_points(reference, "reference"))
-        if len(self.points) == 0:
-            raise ValueError("reference has no points; nearest neighbours need at least one")
-        self._tree = KDTree(self.points)
-
-    def query(self, query: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-        """(distances float64 (N,) unsquared Euclidean, indices int64 (N,) into the reference) of query (N, 3)."""
-        points = _points(query, "query")
-        distances = np.empty(len(points), dtype=np.float64)
-        indices = np.empty(len(points), dtype=np.int64)
-        if len(points) == 0:
-            return distances, indices
-        order = _spatial_order(points)
-        found_distances, found_indices = self._tree.query(np.ascontiguousarray(points[order]), k=1)
-        distances[order] = found_distances
-        indices[order] = found_indices
-        return distances, indices
-
-
-def nearest(query: ArrayLike, reference: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest reference point of every query point (`NearestIndex` built on `reference`, queried once).
-
-    Args:
-        query: float (N, 3).
-        reference: float (M, 3), M >= 1.
-
-    Returns:
-        (distances float64 (N,) unsquared Euclidean, indices int64 (N,) into `reference`).
-
-    Raises:
-        ValueError: a shape is not (K, 3), `reference` is empty, or a coordinate is not finite.
-    """
-    return NearestIndex(reference).query(query)
-
-
-def _spatial_order(points: np.ndarray) -> np.ndarray:
-    """Indices int64 (N,) that sort points float64 (N, 3) by their cell in a 32^3 grid over their bounding box."""
-    low = points.min(axis=0)
-    side = float(np.max(points.max(axis=0) - low))
-    scale = 31.0 / side if side > 0 else 0.0
-    cell = ((points - low) * scale).astype(np.uint16)
-    # 15-bit keys: numpy's stable sort of a 16-bit type is a radix sort, 10x faster than sorting int64 keys.
-    return np.argsort((cell[:, 0] << 10) | (cell[:, 1] << 5) | cell[:, 2], kind="stable")
-
-
 def chamfer_and_fscore(
     pred_points: ArrayLike,
     pred_normals: ArrayLike | None,
@@ -228,8 +171,8 @@ def chamfer_and_fscore(
         ValueError: bad shapes, no true points, non-finite coordinates, or a threshold <= 0.
     """
     taus = _thresholds(thresholds)
-    pred = _points(pred_points, "pred_points")
-    true = _points(true_points, "true_points")
+    pred = as_points(pred_points, "pred_points")
+    true = as_points(true_points, "true_points")
     if len(true) == 0:
         raise ValueError("true_points is empty; the ground truth needs at least one surface sample")
     normals = None
@@ -245,8 +188,10 @@ def chamfer_and_fscore(
         true_index = NearestIndex(true)
     elif len(true_index.points) != len(true):
         raise ValueError(f"true_index holds {len(true_index.points)} points, true_points {len(true)}")
-    to_true, nearest_true = true_index.query(pred)  # accuracy direction: each prediction sample to the truth
-    to_pred, nearest_pred = nearest(true, pred)  # completeness direction
+    pred_index = NearestIndex(pred)
+    # Each tree's leaf order is a spatially coherent order in which to query its points against the other tree.
+    to_true, nearest_true = true_index.query(pred, order=pred_index.order)  # accuracy: prediction -> truth
+    to_pred, nearest_pred = pred_index.query(true, order=true_index.order)  # completeness: truth -> prediction
     result = {
         "accuracy": float(to_true.mean()),
         "completeness": float(to_pred.mean()),
@@ -366,7 +311,7 @@ def mesh_metrics(
     if mesh is None:
         pred_points, pred_normals = np.zeros((0, 3)), np.zeros((0, 3))
     else:
-        pred_points, pred_normals = _sample(mesh, n_points, generator)
+        pred_points, pred_normals = sample_with_normals(mesh, n_points, generator)
     if true_index is not None and not isinstance(truth, tuple | Mapping):
         raise ValueError("true_index needs a point-cloud truth: a true mesh is sampled afresh on every call")
     true_points, true_normals, true_topology = _truth_samples(truth, n_points, generator)
@@ -390,7 +335,7 @@ def _mesh_iou(mesh: trimesh.Trimesh, points: ArrayLike, true_occupancy: ArrayLik
     try:
         from dlsr.groundtruth import MeshField
 
-        inside = MeshField(mesh).inside(_points(points, "iou_points"))
+        inside = MeshField(mesh).inside(as_points(points, "iou_points"))
     except ImportError as exc:
         raise MissingDependencyError(
             "the IoU of a mesh needs libigl's winding numbers, which is not installed; "
@@ -433,15 +378,6 @@ def _check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) ->
 def _check_grids(shape_a: tuple[int, ...], shape_b: tuple[int, ...]) -> None:
     if shape_a != shape_b or len(shape_a) < 3:
         raise ValueError(f"pred_sdf and true_sdf must both be (..., R, R, R) of one shape, got {shape_a}, {shape_b}")
-
-
-def _points(points: ArrayLike, name: str) -> np.ndarray:
-    array = np.asarray(points, dtype=np.float64)
-    if array.ndim != 2 or array.shape[1] != 3:
-        raise ValueError(f"{name} must be (N, 3), got shape {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} holds NaN or infinite coordinates")
-    return array
 
 
 def _unit_normals(normals: ArrayLike, count: int, name: str) -> np.ndarray:
@@ -491,14 +427,6 @@ def _is_empty(mesh: trimesh.Trimesh | None) -> bool:
     return not np.isfinite(vertices).all() or not float(mesh.area) > 0
 
 
-def _sample(mesh: trimesh.Trimesh, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """`count` points float64 (count, 3) uniform by area on `mesh`, with their faces' unit normals (count, 3)."""
-    import trimesh
-
-    points, face_index = trimesh.sample.sample_surface(mesh, count, seed=rng)
-    return np.asarray(points, dtype=np.float64), np.asarray(mesh.face_normals, dtype=np.float64)[face_index]
-
-
 def _truth_samples(
     truth: Any, count: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
@@ -514,7 +442,7 @@ def _truth_samples(
         return np.asarray(truth[0]), np.asarray(truth[1]), (math.nan, math.nan)
     if _is_empty(truth):
         raise ValueError("the ground-truth mesh has no usable faces (none, zero area or non-finite vertices)")
-    points, normals = _sample(truth, count, rng)
+    points, normals = sample_with_normals(truth, count, rng)
     return points, normals, topology(truth)
 
 

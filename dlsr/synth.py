@@ -566,20 +566,7 @@ def _results(
         return
     import multiprocessing
 
-    # Each worker is one process doing numpy work: one BLAS/OpenMP thread each keeps the cores from thrashing.
-    # Spawned children read the variables at start-up; this process's own settings are restored afterwards.
-    saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
-    os.environ.update(dict.fromkeys(_THREAD_VARIABLES, "1"))
-    try:
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(processes=min(workers, len(tasks))) as pool:
-            yield from pool.imap_unordered(job, tasks, chunksize=1)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    from dlsr.workers import one_thread_per_child
 
-
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    with one_thread_per_child(), multiprocessing.get_context("spawn").Pool(min(workers, len(tasks))) as pool:
+        yield from pool.imap_unordered(job, tasks, chunksize=1)

@@ -11,15 +11,14 @@ import trimesh
 from dlsr import metrics
 from dlsr.metrics import (
     EMPTY_CHAMFER,
-    NearestIndex,
     chamfer_and_fscore,
     iou_points,
     iou_sdf,
     iou_voxels,
     mesh_metrics,
-    nearest,
     topology,
 )
+from dlsr.nearest import NearestIndex
 from dlsr.sdf import Grid, sample_sdf, sphere
 
 
@@ -173,39 +172,6 @@ def test_iou_sdf_is_batched_and_takes_torch_tensors() -> None:
 
 
 # ----------------------------------------------------------------------------- distances and surface scores
-
-
-def test_nearest_matches_brute_force() -> None:
-    rng = np.random.default_rng(2)
-    query, reference = rng.random((500, 3)), rng.random((400, 3))
-    distances, indices = nearest(query, reference)
-    naive_distances, naive_indices = naive_nearest(query, reference)
-    np.testing.assert_allclose(distances, naive_distances, rtol=1e-12)
-    np.testing.assert_array_equal(indices, naive_indices)
-    assert distances.dtype == np.float64 and indices.dtype == np.int64
-    with pytest.raises(ValueError, match="no points"):
-        nearest(query, np.zeros((0, 3)))
-    with pytest.raises(ValueError, match=r"\(N, 3\)"):
-        nearest(query[:, :2], reference)
-
-
-def test_nearest_index_is_exact_for_far_and_repeated_queries() -> None:
-    """One tree, many queries (the truth of an object is scored against each of its views), in any order; far
-    queries (a missed part) and queries outside the reference's box are answered exactly too."""
-    rng = np.random.default_rng(4)
-    reference, _ = sphere_samples(3000, 0.4, rng)
-    index = NearestIndex(reference)
-    near = reference[:1000] + rng.normal(0.0, 0.005, size=(1000, 3))
-    far = 0.3 * rng.normal(size=(700, 3)) + np.array([0.0, 0.0, 2.0])  # mostly outside the sphere's box
-    for query in (near, far, far[::-1], np.concatenate([far, near])):
-        distances, indices = index.query(query)
-        naive_distances, naive_indices = naive_nearest(query, reference)
-        np.testing.assert_allclose(distances, naive_distances, rtol=1e-12)
-        np.testing.assert_array_equal(indices, naive_indices)
-    distances, indices = index.query(np.zeros((0, 3)))
-    assert distances.shape == indices.shape == (0,)
-    one, _ = index.query(reference[7:8])  # a single point: a degenerate box for the query order
-    assert one[0] == 0.0
 
 
 def test_chamfer_with_a_prebuilt_true_index_equals_without() -> None:
