@@ -96,7 +96,8 @@ def main() -> None:
         if not args.truth_as_predictions:
             stages(root, args.weights)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak memory of this process: {peak:.0f} MiB")
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest finished worker
+        print(f"peak memory of this process: {peak:.0f} MiB; of the largest worker process: {children:.0f} MiB")
         print(
             f"load average (1 min) before / after: {load_before[0]:.2f} / {load_after[0]:.2f} on {os.cpu_count()} CPUs"
         )
