@@ -29,8 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
 
+from dlsr.compiled import compiled
 from dlsr.workers import available_cpus
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ def _chunks(count: int, threads: int) -> list[tuple[int, int]]:
 # of the sorted points and a tight bounding box of them.
 
 
-@njit(cache=True, nogil=True)
+@compiled(nogil=True)
 def _partition(points: np.ndarray, index: np.ndarray, first: int, last: int, k: int, axis: int) -> None:
     """Reorder rows [first, last) of points (N, 3) and index (N,) so that row k holds the k-th smallest value of
     coordinate `axis`, the rows before it no larger and the rows after it no smaller (Hoare's quickselect)."""
@@ -196,7 +196,7 @@ def _partition(points: np.ndarray, index: np.ndarray, first: int, last: int, k: 
             break
 
 
-@njit(cache=True, nogil=True)
+@compiled(nogil=True)
 def _build(
     reference: np.ndarray, levels: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -254,7 +254,7 @@ def _build(
     return points, index, start, end, low, high
 
 
-@njit(cache=True, nogil=True, inline="always")
+@compiled(nogil=True, inline="always")
 def _box_distance(x: float, y: float, z: float, node: int, low: np.ndarray, high: np.ndarray) -> float:
     """Squared distance from (x, y, z) to the node's box (0 inside)."""
     total = 0.0
@@ -268,7 +268,7 @@ def _box_distance(x: float, y: float, z: float, node: int, low: np.ndarray, high
     return total
 
 
-@njit(cache=True, nogil=True)
+@compiled(nogil=True)
 def _search(
     points: np.ndarray,
     index: np.ndarray,

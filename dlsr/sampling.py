@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
+
+from dlsr.compiled import compiled
 
 if TYPE_CHECKING:
     import trimesh
@@ -51,7 +52,7 @@ def sample_with_normals(mesh: trimesh.Trimesh, count: int, rng: np.random.Genera
     return points, np.asarray(mesh.face_normals, dtype=np.float64)[face_index]
 
 
-@njit(cache=True, nogil=True)
+@compiled(nogil=True)
 def _sample(
     vertices: np.ndarray,
     faces: np.ndarray,
