@@ -1,0 +1,33 @@
+"""Worker pools: how many, and the thread settings their processes start with."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+import pytest
+
+from dlsr.workers import MIN_TASKS_PER_WORKER, THREAD_VARIABLES, auto_workers, available_cpus, one_thread_per_child
+
+
+def child_settings() -> dict[str, str | None]:
+    return {name: os.environ.get(name) for name in THREAD_VARIABLES}
+
+
+def test_auto_workers_is_one_per_cpu_for_enough_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("dlsr.workers.available_cpus", lambda: 4)
+    assert auto_workers(0) == auto_workers(2 * MIN_TASKS_PER_WORKER - 1) == 1  # not worth starting a pool
+    assert auto_workers(2 * MIN_TASKS_PER_WORKER) == 2
+    assert auto_workers(10_000) == 4
+    assert available_cpus() >= 1
+
+
+def test_children_start_with_one_thread_and_the_parent_gets_its_settings_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    with one_thread_per_child(), multiprocessing.get_context("spawn").Pool(1) as pool:
+        seen = pool.apply(child_settings)
+    assert seen == dict.fromkeys(THREAD_VARIABLES, "1")
+    assert os.environ["OMP_NUM_THREADS"] == "7" and "OPENBLAS_NUM_THREADS" not in os.environ
