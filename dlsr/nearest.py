@@ -74,7 +74,7 @@ class NearestIndex:
             (distances float64 (N,) unsquared Euclidean, indices int64 (N,) into the reference).
 
         Raises:
-            ValueError: a bad shape or a non-finite coordinate, or an `order` that is not (N,).
+            ValueError: a bad shape or a non-finite coordinate, or an `order` that is not a permutation.
         """
         points = as_points(query, "query")
         distances = np.empty(len(points), dtype=np.float64)
@@ -83,8 +83,8 @@ class NearestIndex:
             return distances, indices
         if order is None:
             order = spatial_order(points)
-        elif np.shape(order) != (len(points),):
-            raise ValueError(f"order must be a permutation of the {len(points)} queries, got shape {np.shape(order)}")
+        elif np.shape(order) != (len(points),) or not _is_permutation(np.asarray(order)):
+            raise ValueError(f"order must be a permutation of the {len(points)} queries' indices")
         ordered = np.ascontiguousarray(points[order])
         found_distances = np.empty(len(points), dtype=np.float64)
         found_indices = np.empty(len(points), dtype=np.int64)
@@ -150,6 +150,13 @@ def as_points(points: ArrayLike, name: str) -> np.ndarray:
     if not np.isfinite(array).all():
         raise ValueError(f"{name} holds NaN or infinite coordinates")
     return array
+
+
+def _is_permutation(order: np.ndarray) -> bool:
+    """Whether order (N,) holds each of 0 .. N-1 once (a repeated index would leave some queries unanswered)."""
+    if order.dtype.kind not in "iu" or (len(order) and (order.min() < 0 or order.max() >= len(order))):
+        return False
+    return bool((np.bincount(order, minlength=len(order)) == 1).all())
 
 
 def _chunks(count: int, threads: int) -> list[tuple[int, int]]:

@@ -127,8 +127,9 @@ def test_bad_input_is_refused() -> None:
         index.query(np.zeros(3))
     with pytest.raises(ValueError, match="NaN or infinite"):
         index.query(np.array([[np.inf, 0.0, 0.0]]))
-    with pytest.raises(ValueError, match="permutation of the 2 queries"):
-        index.query(np.zeros((2, 3)), order=np.arange(3))
+    for order in (np.arange(3), np.array([0, 0]), np.array([0, 2]), np.array([-1, 0]), np.array([0.0, 1.0])):
+        with pytest.raises(ValueError, match="permutation of the 2 queries"):
+            index.query(np.zeros((2, 3)), order=order)
     distances, indices = index.query(np.zeros((0, 3)))
     assert distances.shape == indices.shape == (0,)
 
