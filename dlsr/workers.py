@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-"""The variables that size the thread pools of OpenMP (torch, numba-free C extensions), OpenBLAS and MKL."""
+"""The variables that size the thread pools of OpenMP (torch, scipy), OpenBLAS and MKL, and the threads of
+`dlsr.nearest`'s search."""
 
 
 MIN_TASKS_PER_WORKER = 16

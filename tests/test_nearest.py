@@ -135,9 +135,12 @@ def test_bad_input_is_refused() -> None:
 
 
 def test_thread_count_follows_omp_num_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("dlsr.nearest.available_cpus", lambda: 4)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     assert thread_count() == 1
-    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
-    assert thread_count() >= 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "16")  # a cap, not a demand: never more threads than CPUs
+    assert thread_count() == 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")  # ignored, as OpenMP ignores it
+    assert thread_count() == 4
     monkeypatch.delenv("OMP_NUM_THREADS")
-    assert 1 <= thread_count() <= (__import__("os").cpu_count() or 1)
+    assert thread_count() == 4
