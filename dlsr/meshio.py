@@ -27,12 +27,33 @@ logger = logging.getLogger(__name__)
 MESH_EXTENSIONS = (".obj", ".ply", ".off", ".stl", ".glb", ".gltf")
 """File extensions `load_mesh` reads and `find_meshes` collects (matched case-insensitively)."""
 
-Layout = Literal["shapenet-v1", "shapenet-v2", "folder"]
+Layout = Literal["shapenet-v1", "shapenet-v2", "pix3d", "folder"]
 
 SHAPENET_V2_TO_V1 = np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
 """Rotation taking ShapeNetCore v2 coordinates to v1's: v2 = R v1 with R = [[0,0,1],[0,1,0],[-1,0,0]] (a quarter
 turn about y, measured on ONet's data; see shared/realdata/README.md), so v1 = R^T v2. The small bounding-box
 offset between the two versions disappears in `dlsr.groundtruth.normalise`."""
+
+PIX3D_SPLIT_FILE = "split.tsv"
+"""A Pix3D shapes folder is recognised by this file at its root: a header `category  model  split`, then one model
+per line (tab-separated), its mesh at `<category>/<model>.<ext>` or Pix3D's own `model/<category>/<model>/model.obj`."""
+
+PIX3D_SYNSETS: dict[str, str] = {
+    "bed": "02818832",
+    "bookcase": "02871439",
+    "chair": "03001627",
+    "desk": "04379243",
+    "sofa": "04256520",
+    "table": "04379243",
+    "wardrobe": "02933112",
+}
+"""Pix3D categories -> the ShapeNet synset they belong to (desks are ShapeNet tables, wardrobes its cabinets).
+Pix3D's `misc` and `tool` have no ShapeNet counterpart and are left out."""
+
+PIX3D_TO_V1 = SHAPENET_V2_TO_V1
+"""Pix3D models share ShapeNetCore v2's axes (y up, front towards -z, backrests towards +z): measured on all 214
+chairs, the top fifth of the vertices sits +0.2 along z and 0 along x from the box centre, where ShapeNet v1 chairs
+(3D-R2N2's voxels) have it along -x. So the same quarter turn about y brings them into the v1 frame."""
 
 _V1_MESH = "model.obj"
 _V2_MESH = Path("models") / "model_normalized.obj"
@@ -45,6 +66,7 @@ class MeshEntry:
     category: str  # ShapeNet synset id, or the folder the file is in relative to the root ("all" at the top)
     model_id: str  # ShapeNet model id, or the file name without its extension
     path: Path  # the mesh file
+    split: str = ""  # the dataset's own split ("train", "val", "test"), where it has one (Pix3D); else ""
 
 
 def load_mesh(path: str | os.PathLike[str]) -> trimesh.Trimesh:
@@ -105,6 +127,8 @@ def find_meshes(root: str | os.PathLike[str]) -> tuple[list[MeshEntry], Layout]:
         "shapenet-v1": `<synset>/<model_id>/model.obj` (ShapeNetCore v1, what 3D-R2N2 used);
         "folder": any mesh files below `root`; category = the file's folder relative to `root` ("all" for files
         directly in `root`), model_id = the file name without its extension.
+        "pix3d": a `split.tsv` at the root (PIX3D_SPLIT_FILE); categories become ShapeNet synsets (PIX3D_SYNSETS)
+        and each entry keeps its split.
     `root` may also be one synset folder of a ShapeNet tree (`<model_id>/model.obj`...): its name is then the
     category. Hidden files and folders are skipped.
 
@@ -120,6 +144,8 @@ def find_meshes(root: str | os.PathLike[str]) -> tuple[list[MeshEntry], Layout]:
     folder = Path(root)
     if not folder.is_dir():
         raise MeshError(f"{folder}: not a folder; give the folder that holds the meshes")
+    if (folder / PIX3D_SPLIT_FILE).is_file():
+        return _checked(_pix3d_entries(folder), folder), "pix3d"
     for layout, relative in (("shapenet-v2", _V2_MESH), ("shapenet-v1", Path(_V1_MESH))):
         depth = len(relative.parts)
         files = sorted(p for p in folder.glob(f"*/*/{relative.as_posix()}") if _visible(p, folder))
@@ -143,12 +169,12 @@ def find_meshes(root: str | os.PathLike[str]) -> tuple[list[MeshEntry], Layout]:
 def to_shapenet_v1_frame(mesh: trimesh.Trimesh, layout: str) -> trimesh.Trimesh:
     """Bring a mesh from its dataset's frame into ShapeNet v1's (y up), the frame of all dlsr data.
 
-    Only ShapeNetCore v2 differs (a quarter turn about y, see SHAPENET_V2_TO_V1); other layouts are already in
-    the v1 frame as far as dlsr can tell, and are returned unchanged.
+    ShapeNetCore v2 and Pix3D differ by a quarter turn about y (SHAPENET_V2_TO_V1, PIX3D_TO_V1); other layouts
+    are already in the v1 frame as far as dlsr can tell, and are returned unchanged.
 
     Args:
         mesh: as loaded from a file of that layout; it is not modified.
-        layout: "shapenet-v1", "shapenet-v2" or "folder" (as returned by `find_meshes`).
+        layout: "shapenet-v1", "shapenet-v2", "pix3d" or "folder" (as returned by `find_meshes`).
 
     Returns:
         The mesh in the v1 frame (a rotated copy for v2, the same object otherwise).
@@ -156,13 +182,42 @@ def to_shapenet_v1_frame(mesh: trimesh.Trimesh, layout: str) -> trimesh.Trimesh:
     Raises:
         ConfigError: unknown layout.
     """
-    if layout not in ("shapenet-v1", "shapenet-v2", "folder"):
-        raise ConfigError(f"unknown mesh layout {layout!r}; use 'shapenet-v1', 'shapenet-v2' or 'folder'")
-    if layout != "shapenet-v2":
+    turns = {"shapenet-v1": None, "shapenet-v2": SHAPENET_V2_TO_V1, "pix3d": PIX3D_TO_V1, "folder": None}
+    if layout not in turns:
+        raise ConfigError(f"unknown mesh layout {layout!r}; use {', '.join(repr(name) for name in turns)}")
+    turn = turns[layout]
+    if turn is None:
         return mesh
     rotated = mesh.copy()
-    rotated.vertices = np.asarray(mesh.vertices, dtype=np.float64) @ SHAPENET_V2_TO_V1.T
+    rotated.vertices = np.asarray(mesh.vertices, dtype=np.float64) @ turn.T
     return rotated
+
+
+def _pix3d_entries(root: Path) -> list[MeshEntry]:
+    """The meshes a Pix3D `split.tsv` lists, in ShapeNet synsets, with their split (module constants)."""
+    listing = root / PIX3D_SPLIT_FILE
+    try:
+        lines = [line.split("\t") for line in listing.read_text().splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MeshError(f"{listing}: unreadable ({exc}); restore the file") from None
+    if not lines or [cell.strip() for cell in lines[0]] != ["category", "model", "split"]:
+        raise MeshError(f"{listing}: expected a header 'category<TAB>model<TAB>split'; is this a Pix3D folder?")
+    entries = []
+    for number, cells in enumerate(lines[1:], start=2):
+        if len(cells) != 3 or cells[2].strip() not in ("train", "val", "test"):
+            raise MeshError(f"{listing}: line {number} is not 'category<TAB>model<TAB>train|val|test'")
+        category, model, split = (cell.strip() for cell in cells)
+        if category not in PIX3D_SYNSETS:
+            continue
+        candidates = [root / category / f"{model}{extension}" for extension in MESH_EXTENSIONS]
+        candidates.append(root / "model" / category / model / "model.obj")
+        found = next((path for path in candidates if path.is_file()), None)
+        if found is None:
+            raise MeshError(f"{listing}: line {number} names {category}/{model}, but no mesh file for it exists")
+        entries.append(MeshEntry(PIX3D_SYNSETS[category], model, found, split))
+    if not entries:
+        raise MeshError(f"{listing}: lists no model of a category dlsr maps to ShapeNet ({', '.join(PIX3D_SYNSETS)})")
+    return entries
 
 
 def _usable_faces(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ Colours are used as sRGB values directly; there is no gamma handling.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 
 ColorLike = np.ndarray | Sequence[float]
+Texture = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""Albedo multiplier per hit: (points float (N, 3) in the mesh's frame, faces int (N,)) -> float (N,)."""
 
 NEUTRAL_GREY = (0.72, 0.72, 0.72)
 """Albedo of the contact sheet's material."""
@@ -104,7 +106,7 @@ def random_appearance(rng: np.random.Generator, n_parts: int = 1) -> Appearance:
     hue = rng.uniform(0.0, 1.0, n_parts)
     saturation = rng.uniform(0.0, 0.8, n_parts)
     value = rng.uniform(0.25, 0.95, n_parts)
-    colors = _hsv_to_rgb(hue, saturation, value)
+    colors = hsv_to_rgb(hue, saturation, value)
     n_lights = int(rng.integers(1, 4))
     azimuth = rng.uniform(-math.pi * 0.45, math.pi * 0.45, n_lights)  # left-right around the viewing axis
     elevation = rng.uniform(-0.2, 1.2, n_lights)  # radians above the camera's horizon, mostly from above
@@ -215,6 +217,7 @@ class Renderer:
         appearance: Appearance | None = None,
         background: ColorLike | None = None,
         supersample: int = 1,
+        texture: Texture | None = None,
     ) -> np.ndarray:
         """Render one view.
 
@@ -228,6 +231,8 @@ class Renderer:
                 None leaves RGB 0 where nothing is hit.
             supersample: cast supersample^2 rays per pixel and average them, anti-aliasing edges (alpha becomes
                 the covered fraction); the cost grows with supersample^2.
+            texture: multiplies the albedo at each hit: called with the hit points float (N, 3) in the mesh's
+                frame and the faces hit int (N,), returns float (N,) (see `dlsr.materials`); None for plain.
 
         Returns:
             uint8 (size, size, 4) RGBA picture.
@@ -238,7 +243,7 @@ class Renderer:
         fine = size * supersample
         origins, directions = camera.rays(fine)
         hits = self.intersect(origins, directions)
-        rgb = self._shade(hits, directions, camera, colors, appearance)
+        rgb = self._shade(hits, origins, directions, camera, colors, appearance, texture)
         coverage = (hits.face >= 0).astype(np.float64)
         # Average supersample x supersample blocks; RGB is averaged over the rays that hit (straight alpha).
         rgb = rgb.reshape(size, supersample, size, supersample, 3).sum(axis=(1, 3))
@@ -256,10 +261,12 @@ class Renderer:
     def _shade(
         self,
         hits: Hits,
+        origins: np.ndarray,
         directions: np.ndarray,
         camera: Camera,
         colors: ColorLike | None,
         appearance: Appearance,
+        texture: Texture | None,
     ) -> np.ndarray:
         """Linear RGB float (N, 3) of every ray, 0 for misses."""
         rgb = np.zeros((len(hits.face), 3))
@@ -283,6 +290,9 @@ class Renderer:
         normals = np.where(facing[:, None] < 0, -normals, normals)  # two-sided: face the camera
 
         albedo = self._albedo(colors, appearance, face, weights)
+        if texture is not None:
+            points = origins[hit] + hits.distance[hit, None] * directions[hit]
+            albedo = albedo * np.asarray(texture(points, face), dtype=np.float64)[:, None]
         lambert = np.clip(normals @ appearance.light_directions.T, 0.0, None)  # (n, L)
         diffuse = appearance.ambient + lambert @ appearance.light_intensities
         shaded = albedo * diffuse[:, None]
@@ -452,7 +462,8 @@ def _as_unit_color(colors: ColorLike) -> np.ndarray:
     return np.clip(array.astype(np.float64), 0.0, 1.0)
 
 
-def _hsv_to_rgb(hue: np.ndarray, saturation: np.ndarray, value: np.ndarray) -> np.ndarray:
+def hsv_to_rgb(hue: np.ndarray, saturation: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """RGB float (N, 3) from hue, saturation and value float (N,), all in [0, 1]."""
     sector = np.floor(hue * 6.0).astype(np.int64) % 6
     fraction = hue * 6.0 - np.floor(hue * 6.0)
     p = value * (1.0 - saturation)

@@ -55,6 +55,9 @@ SYNTH_VERSION = "1"
 """Version of the procedural generators and of this layout; recorded in every dataset."""
 
 SPLITS = ("train", "val", "test")
+APPEARANCES = ("materials", "flat")
+"""Looks of the renderings: realistic random materials and patterns (`dlsr.materials`, the default), or one flat
+random colour per part (the look of datasets made before the setting existed)."""
 SETTINGS_FILE = "dataset.json"
 METADATA_FILE = "metadata.json"
 REPORT_FILE = "prepare-report.json"
@@ -76,6 +79,7 @@ class SynthConfig:
     surface_points: int = 100_000  # surface samples in pointcloud.npz
     split: tuple[float, float, float] = (0.7, 0.1, 0.2)  # train, val, test fractions of each category
     seed: int = 0  # the one seed everything is drawn from
+    appearance: str = "materials"  # renders' look: "materials" (dlsr.materials) or "flat" (a colour per part)
 
     def __post_init__(self) -> None:
         for name in ("per_category", "views", "image_size", "voxel_resolution", "points", "surface_points"):
@@ -87,6 +91,8 @@ class SynthConfig:
             raise ConfigError(f"split must be three fractions (train, val, test) summing to 1, got {self.split}")
         if self.seed < 0:
             raise ConfigError(f"seed must be non-negative, got {self.seed}")
+        if self.appearance not in APPEARANCES:
+            raise ConfigError(f"appearance must be one of {', '.join(APPEARANCES)}, got {self.appearance!r}")
 
 
 @dataclass(frozen=True)
@@ -232,25 +238,34 @@ def write_renderings(
 ) -> None:
     """3D-R2N2-style renderings: `config.views` RGBA PNGs, `rendering_metadata.txt` and `renderings.txt`.
 
-    Part colours are drawn once per object (a real object keeps its colours from every side); lighting is drawn
-    per view, like the varied lighting of ShapeNet renderings.
+    Materials are drawn once per object (a real object keeps its look from every side); lighting is drawn per
+    view, like the varied lighting of ShapeNet renderings.
     """
     from PIL import Image
 
     from dlsr.camera import bounding_box_diagonal, format_rendering_metadata, format_renderings_list, sample_cameras
+    from dlsr.materials import random_lighting, random_materials
     from dlsr.render import Renderer, random_appearance
 
     folder.mkdir()
     vertices = np.asarray(mesh.vertices)
     cameras = sample_cameras(config.views, rng, diagonal=bounding_box_diagonal(vertices), fit=vertices)
     parts = np.zeros(len(mesh.faces), dtype=np.int64) if face_parts is None else np.asarray(face_parts)
-    colours = random_appearance(rng, int(parts.max()) + 1)
-    face_colours = colours.face_colors(parts)
     renderer = Renderer(mesh)
+    if config.appearance == "materials":
+        materials = random_materials(rng, int(parts.max()) + 1)
+        face_colours, texture = materials.colors[parts], materials.texture(parts)
+    else:
+        colours = random_appearance(rng, int(parts.max()) + 1)
+        face_colours, texture = colours.face_colors(parts), None
     for view, camera in enumerate(cameras):
-        lighting = random_appearance(rng, 1)
-        appearance = dataclasses.replace(lighting, colors=colours.colors)
-        picture = renderer.render(camera, config.image_size, colors=face_colours, appearance=appearance)
+        if config.appearance == "materials":
+            appearance = random_lighting(rng, materials)
+        else:
+            appearance = dataclasses.replace(random_appearance(rng, 1), colors=colours.colors)
+        picture = renderer.render(
+            camera, config.image_size, colors=face_colours, appearance=appearance, texture=texture
+        )
         buffer = io.BytesIO()
         Image.fromarray(picture, mode="RGBA").save(buffer, format="PNG")
         (folder / f"{view:02d}.png").write_bytes(buffer.getvalue())
@@ -383,7 +398,15 @@ def prepare_dataset(
         entries = [entry for entry in entries if entry.category in config.categories]
     if not entries:
         raise DatasetError(f"{source}: no mesh files (.obj, .ply, .off, .stl, .glb) found")
-    settings = {"kind": "prepared", "source": str(source.resolve()), "layout": layout, "config": config_to_dict(config)}
+    settings: dict[str, Any] = {
+        "kind": "prepared",
+        "source": str(source.resolve()),
+        "layout": layout,
+        "config": config_to_dict(config),
+    }
+    if any(entry.split for entry in entries):
+        # The source's own split (Pix3D's) replaces the 70/10/20 cut, so its held-out models stay held out.
+        settings["splits"] = {f"{entry.category}/{entry.model_id}": entry.split for entry in entries}
     root = _open_dataset(Path(out), settings)
     tasks = [ObjectTask(entry.category, entry.model_id, index, str(entry.path)) for index, entry in enumerate(entries)]
     report = _run(tasks, root, workers, on_item, on_start, _PrepareJob(config, root, layout))
@@ -433,8 +456,12 @@ def write_index(out: str | os.PathLike[str]) -> dict[str, Any]:
         }
         ids = {category: models for category, models in ids.items() if models}
     categories: dict[str, dict[str, Any]] = {}
+    given = settings.get("splits")
     for category, models in ids.items():
-        parts = split_ids(models, config.split)
+        if isinstance(given, dict):
+            parts = {split: [m for m in models if given.get(f"{category}/{m}") == split] for split in SPLITS}
+        else:
+            parts = split_ids(models, config.split)
         for split, members in parts.items():
             atomic_write(root / category / f"{split}.lst", "".join(f"{m}\n" for m in members).encode())
         categories[category] = {
