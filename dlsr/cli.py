@@ -560,7 +560,13 @@ app.add_typer(train_app, name="train")
 @train_app.command("run")
 @handle_errors
 def train_run(
-    data: Annotated[Path, typer.Argument(help="Dataset folder (made by `dlsr data synth` or `dlsr data prepare`).")],
+    data: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Dataset folder(s) made by `dlsr data synth` or `dlsr data prepare`; several are pooled for "
+            "training and the first one's val split picks the best epoch."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder: checkpoints, metrics, run.json.")],
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="TOML file: [train], [model], [objective], [augment].")
@@ -575,6 +581,9 @@ def train_run(
         list[str] | None, typer.Option("--categories", help="Synset ids to train on (repeat); default all.")
     ] = None,
     threads: Annotated[int | None, typer.Option(help="Torch CPU threads per process.")] = None,
+    init: Annotated[
+        str | None, typer.Option(help="Start from these weights: a .safetensors file or a run folder (its best.pt).")
+    ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out exactly.")] = False,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or epoch lines.")] = False,
@@ -593,6 +602,7 @@ def train_run(
             "lr": lr,
             "seed": seed,
             "threads": threads,
+            "init": init,
             "categories": tuple(categories) if categories else None,
         }.items()
         if value is not None

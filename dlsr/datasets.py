@@ -172,12 +172,59 @@ class SplitArrays:
 
     records: list[ObjectRecord]
     views: tuple[int, ...]  # which views of each object `images` holds
-    images: np.ndarray  # uint8 (N, V, S, S, 4): RGB prepared on the configured background + coverage (alpha)
+    images: np.ndarray | PooledImages  # uint8 (N, V, S, S, 4): RGB on the configured background + coverage (alpha)
     sdf: np.ndarray  # float32 (N, R, R, R) on the model's grid, world units, negative inside
     surface_points: np.ndarray  # float32 (N, P, 3) world points on the true surface (P may be 0)
 
     def __len__(self) -> int:
         return len(self.records)
+
+
+class PooledImages:
+    """Several image caches uint8 (N_i, V, S, S, 4) read as one (sum N_i, V, S, S, 4), without copying them.
+
+    Indexing takes `[objects, views]` with two integer arrays of equal length, the way training gathers a batch.
+    """
+
+    def __init__(self, parts: Sequence[np.ndarray | PooledImages]) -> None:
+        if not parts or len({part.shape[1:] for part in parts}) != 1:
+            raise DatasetError("pooled datasets must have the same views and image size")
+        self.parts = list(parts)
+        self.starts = np.cumsum([0] + [len(part) for part in parts])
+        self.shape: tuple[int, ...] = (int(self.starts[-1]), *parts[0].shape[1:])
+        self.dtype: np.dtype[Any] = parts[0].dtype
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        objects, views = (np.asarray(index) for index in key)
+        out = np.empty((len(objects), *self.shape[2:]), dtype=self.dtype)
+        part_of = np.searchsorted(self.starts, objects, side="right") - 1
+        for part in np.unique(part_of):
+            chosen = part_of == part
+            out[chosen] = self.parts[part][objects[chosen] - self.starts[part], views[chosen]]
+        return out
+
+
+def concatenate_splits(parts: Sequence[SplitArrays]) -> SplitArrays:
+    """Pool the same split of several datasets (equal views and grid); images stay in their caches.
+
+    Raises:
+        DatasetError: the parts hold different views.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    if len({part.views for part in parts}) != 1:
+        found = ", ".join(f"{part.records[0].folder.parent.parent}: {len(part.views)}" for part in parts)
+        raise DatasetError(f"pooled datasets must have the same number of views ({found}); remake one to match")
+    return SplitArrays(
+        records=[record for part in parts for record in part.records],
+        views=parts[0].views,
+        images=PooledImages([part.images for part in parts]),
+        sdf=np.concatenate([part.sdf for part in parts]),
+        surface_points=np.concatenate([part.surface_points for part in parts]),
+    )
 
 
 def load_split_arrays(

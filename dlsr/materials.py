@@ -58,9 +58,12 @@ class SurfacePattern:
         """Albedo multiplier float (N,) in [1 - amplitude, 1] at object-frame points float (N, 3)."""
         if self.kind == "none" or len(points) == 0:
             return np.ones(len(points))
-        noise = np.sin(points @ self.waves.T + self.phases).mean(axis=1)  # (N,) roughly in [-1, 1]
+        # The mean of K unit sinusoids has a standard deviation of 1 / sqrt(2K) (0.25 for K = 8): scaled by 2 and
+        # clipped it spans [-1, 1]. A fixed scale keeps the pattern a function of the point alone, the same in
+        # every view, whatever else is rendered with it.
+        noise = np.sin(points @ self.waves.T + self.phases).mean(axis=1)
         if self.kind == "noise":
-            value = 0.5 + 0.5 * noise / max(float(np.abs(noise).max()), 1e-9)
+            value = 0.5 + 0.5 * np.clip(2.0 * noise, -1.0, 1.0)
         elif self.kind == "grain":
             offset = points - self.centre
             radial = offset - np.outer(offset @ self.axis, self.axis)

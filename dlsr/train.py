@@ -41,7 +41,7 @@ from dlsr import __version__
 from dlsr.checkpoint import model_grid, save_weights
 from dlsr.config import config_from_dict, config_to_dict
 from dlsr.data import PreprocessConfig
-from dlsr.datasets import SplitArrays, load_split_arrays, read_dataset_settings
+from dlsr.datasets import SplitArrays, concatenate_splits, load_split_arrays, read_dataset_settings
 from dlsr.errors import ConfigError, DlsrError, WeightsError
 from dlsr.files import atomic_write
 from dlsr.levelset import ObjectiveConfig, compute_loss, sign_iou
@@ -62,9 +62,19 @@ class AugmentConfig:
     colour_jitter: float = 0.2  # brightness, contrast and saturation each scaled by U[1 - j, 1 + j]
     background_probability: float = 0.5  # share of samples recomposited on a random plain colour instead of white
     crop_jitter: float = 0.05  # crop shifted by up to this fraction of its side and scaled by U[1 - j, 1 + j]
+    greyscale_probability: float = 0.0  # share of samples turned grey (photos and renders in black and white)
+    blur_probability: float = 0.0  # share of samples blurred (Gaussian, sigma U[0.3, 1.2] px): soft or resized photos
+    noise: float = 0.0  # pixel noise, standard deviation U[0, noise] per sample (sensor noise, JPEG grain)
 
     def __post_init__(self) -> None:
-        for key in ("colour_jitter", "background_probability", "crop_jitter"):
+        for key in (
+            "colour_jitter",
+            "background_probability",
+            "crop_jitter",
+            "greyscale_probability",
+            "blur_probability",
+            "noise",
+        ):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
                 raise ConfigError(f"augment.{key}: expected a number from 0 to 1, found {value!r}")
@@ -90,6 +100,7 @@ class TrainConfig:
     cache_workers: int = 2  # processes that prepare images when the image cache is first built
     checkpoint_minutes: float = 10.0  # also save last.pt this often inside an epoch
     compile: bool = False  # torch.compile the model (CUDA)
+    init: str = ""  # start from these weights (a .safetensors file or a run folder's best.pt); "" starts afresh
 
     def __post_init__(self) -> None:
         positive = ("epochs", "batch_size", "val_views", "cache_workers")
@@ -312,7 +323,37 @@ def augment_views(
     if config.channel_permutation:
         order = torch.argsort(torch.rand(batch, 3, generator=generator), dim=1)
         rgb = torch.gather(rgb, 1, order.view(batch, 3, 1, 1).expand_as(rgb))
+    if config.greyscale_probability > 0:
+        grey = (rgb * _LUMA.view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
+        use = (uniform(batch, 1, 1, 1) < config.greyscale_probability).float()
+        rgb = use * grey + (1 - use) * rgb
+    if config.blur_probability > 0:
+        sigma = uniform(batch, low=0.3, high=1.2)
+        use = uniform(batch) < config.blur_probability
+        rgb = torch.where(use.view(batch, 1, 1, 1), _gaussian_blur(rgb, sigma), rgb)
+    if config.noise > 0:
+        strength = uniform(batch, 1, 1, 1, low=0.0, high=config.noise)
+        rgb = rgb + strength * torch.randn(rgb.shape, generator=generator)
     return rgb.clamp_(0.0, 1.0).contiguous()
+
+
+_LUMA = torch.tensor([0.299, 0.587, 0.114])  # ITU-R BT.601 weights, what Pillow's convert("L") uses
+_BLUR_RADIUS = 3  # pixels each side of the kernel: covers 2.5 sigma at the largest sigma (1.2)
+
+
+def _gaussian_blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """Each image float (B, C, S, S) blurred with its own Gaussian of `sigma` float (B,) pixels (separable,
+    reflected borders)."""
+    batch, channels, height, width = images.shape
+    offsets = torch.arange(-_BLUR_RADIUS, _BLUR_RADIUS + 1, dtype=images.dtype)
+    kernel = torch.exp(-0.5 * (offsets[None, :] / sigma[:, None]) ** 2)
+    kernel = (kernel / kernel.sum(dim=1, keepdim=True)).repeat_interleave(channels, dim=0)  # (B * C, K)
+    flat = images.reshape(1, batch * channels, height, width)
+    pad = (_BLUR_RADIUS, _BLUR_RADIUS, _BLUR_RADIUS, _BLUR_RADIUS)
+    flat = F.pad(flat, pad, mode="reflect")
+    flat = F.conv2d(flat, kernel[:, None, None, :], groups=batch * channels)
+    flat = F.conv2d(flat, kernel[:, None, :, None], groups=batch * channels)
+    return flat.reshape(batch, channels, height, width)
 
 
 def evenly_spaced(count: int, wanted: int) -> np.ndarray:
@@ -426,7 +467,7 @@ ProgressCallback = Callable[[str, int, int], None]  # (description, done, total)
 
 
 def train(
-    data: str | os.PathLike[str],
+    data: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     out: str | os.PathLike[str],
     config: RunConfig,
     *,
@@ -439,7 +480,9 @@ def train(
     """Train a model on a dataset folder and write the run folder `out`.
 
     Args:
-        data: dataset folder (`dlsr data synth` layout).
+        data: dataset folder (`dlsr data synth` layout), or several: their training splits are pooled (same view
+            count), and the first folder's validation split alone picks the best epoch, so a folder whose
+            validation part is a held-out check (Pix3D's) never steers training.
         out: run folder; must be new or empty unless `resume`.
         config: the run's settings.
         resume: continue the run in `out` from its last.pt (its run.json must match `config`).
@@ -452,12 +495,15 @@ def train(
         ConfigError: bad settings or a resume that does not match the run.
         DatasetError: the data folder is missing or broken.
     """
+    folders = [Path(data)] if isinstance(data, str | os.PathLike) else [Path(folder) for folder in data]
+    if not folders:
+        raise ConfigError("no dataset folder given; pass at least one")
     with distributed_context(device) as context:
-        return _train(Path(data), Path(out), config, resume, context, command, progress, log)
+        return _train(folders, Path(out), config, resume, context, command, progress, log)
 
 
 def _train(
-    data: Path,
+    folders: list[Path],
     out: Path,
     config: RunConfig,
     resume: bool,
@@ -478,7 +524,7 @@ def _train(
     run_record = {
         "dlsr_version": __version__,
         "config": config.to_dict(),
-        "data": {"path": str(data.resolve()), "recipe": read_dataset_settings(data)},
+        "data": _data_record(folders),
         "command": command or " ".join(sys.argv),
         "commit": _git_commit(),
         "world_size": context.world,
@@ -489,6 +535,8 @@ def _train(
     torch.manual_seed(settings.seed)
     model = build_model(settings.arch, config.model)
     grid = model_grid(model.config)
+    if settings.init and state is None:
+        model.load_state_dict(initial_weights(settings.init, model))
     model.to(context.device)
     optimizer = make_optimizer(model, settings)
 
@@ -500,13 +548,16 @@ def _train(
     # Rank 0 builds the image cache while the others wait, then they all read it (no duplicated work or races).
     if not context.is_main:
         _barrier(context)
-    train_arrays = load_split_arrays(
-        data, "train", grid=grid, preprocess=config.preprocess, categories=settings.categories,
-        surface_points=4 * needs_points, workers=settings.cache_workers, progress=on_cache,
-    )  # fmt: skip
+    train_arrays = concatenate_splits([
+        load_split_arrays(
+            folder, "train", grid=grid, preprocess=config.preprocess, categories=_present(settings.categories, folder),
+            surface_points=4 * needs_points, workers=settings.cache_workers, progress=on_cache,
+        )
+        for folder in folders
+    ])  # fmt: skip
     val_views = evenly_spaced(train_arrays.records[0].view_count(), settings.val_views).tolist()
     val_arrays = load_split_arrays(
-        data, "val", grid=grid, preprocess=config.preprocess, categories=settings.categories,
+        folders[0], "val", grid=grid, preprocess=config.preprocess, categories=settings.categories,
         views=val_views, workers=settings.cache_workers, progress=on_cache,
     )  # fmt: skip
     if context.is_main:
@@ -615,6 +666,45 @@ def _train(
         )
     seconds = time.perf_counter() - started
     return TrainReport(out, epoch, best_epoch, best_iou, last_iou, seconds, trained_samples / max(seconds, 1e-9))
+
+
+def _data_record(folders: list[Path]) -> dict[str, Any] | list[dict[str, Any]]:
+    """run.json's record of the training data: path and recipe of each folder (one dict for one folder)."""
+    records = [{"path": str(folder.resolve()), "recipe": read_dataset_settings(folder)} for folder in folders]
+    return records[0] if len(records) == 1 else records
+
+
+def _present(categories: Sequence[str], folder: Path) -> tuple[str, ...]:
+    """The chosen categories that `folder` has (all of its own when none are chosen): a pooled folder may lack
+    some of them (Pix3D has no airplanes)."""
+    if not categories:
+        return ()
+    found = {path.parent.name for path in folder.glob("*/train.lst")}
+    kept = tuple(category for category in categories if category in found)
+    if not kept:
+        raise ConfigError(f"{folder}: has none of the chosen categories ({', '.join(categories)})")
+    return kept
+
+
+def initial_weights(source: str, model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The tensors to start `model` from: a weights file (`dlsr.checkpoint`) or a run folder's best.pt.
+
+    Raises:
+        ConfigError: the source describes another architecture or configuration than `model`.
+        WeightsError: the file is missing or damaged.
+    """
+    from dlsr.checkpoint import load_weights
+
+    if Path(source).is_dir():
+        loaded = load_run_model(source).model
+    else:
+        loaded, _ = load_weights(source)
+    if loaded.arch != model.arch or config_to_dict(loaded.config) != config_to_dict(model.config):
+        raise ConfigError(
+            f"train.init {source}: holds a {loaded.arch} model with other settings than this run's {model.arch}; "
+            "start from weights of the same architecture and [model] settings"
+        )
+    return {key: value.float() for key, value in loaded.state_dict().items()}
 
 
 def _open_run(out: Path, record: dict[str, Any], resume: bool, context: Distributed) -> dict[str, Any] | None:
@@ -887,7 +977,9 @@ def export_weights(
     model, config, state, record = loaded.model, loaded.config, loaded.state, loaded.record
     history = read_metrics(folder)
     seconds = sum(r.get("epoch_seconds", 0.0) for r in history)
-    recipe = (record.get("data") or {}).get("recipe", {})
+    data_record = record.get("data") or {}
+    first = data_record[0] if isinstance(data_record, list) and data_record else data_record
+    recipe = first.get("recipe", {}) if isinstance(first, dict) else {}
     provenance = {
         "description": (
             f"{state['arch']} trained with the {record['config']['objective']['name']} objective by dlsr train on "

@@ -203,6 +203,7 @@ def test_to_shapenet_v1_frame_turns_v2_only() -> None:
     np.testing.assert_allclose(mesh.vertices[0], [1.0, 2.0, 3.0])  # the input is untouched
     assert to_shapenet_v1_frame(mesh, "shapenet-v1") is mesh
     assert to_shapenet_v1_frame(mesh, "folder") is mesh
+    np.testing.assert_allclose(to_shapenet_v1_frame(mesh, "pix3d").vertices[0], [-3.0, 2.0, 1.0])
     with pytest.raises(ConfigError, match="unknown mesh layout"):
         to_shapenet_v1_frame(mesh, "shapenet-v3")
 
@@ -236,3 +237,59 @@ def test_v2_mesh_in_the_v1_frame_matches_onet_points(model: str) -> None:
     nearest = cKDTree(onet_points).query(points)[1]
     alignment = np.abs((samples["normals"].astype(np.float64) * onet_normals[nearest]).sum(axis=1))
     assert np.mean(alignment > 0.9) > 0.9
+
+
+# Pix3D shapes
+
+PIX3D = REALDATA.parent / "shapes" / "pix3d"
+
+
+def _top_offset(vertices: np.ndarray) -> np.ndarray:
+    """Where the top fifth of a chair's vertices (its backrest) sits from the box centre, (x, z)."""
+    low, high = vertices.min(axis=0), vertices.max(axis=0)
+    top = vertices[vertices[:, 1] > low[1] + 0.8 * (high[1] - low[1])]
+    return (top.mean(axis=0) - (low + high) / 2)[[0, 2]]
+
+
+@pytest.mark.skipif(not PIX3D.is_dir(), reason=f"Pix3D shapes not found at {PIX3D}")
+def test_pix3d_shapes_keep_their_split_and_turn_into_the_v1_frame() -> None:
+    entries, layout = find_meshes(PIX3D)
+    assert layout == "pix3d"
+    by_category: dict[str, int] = {}
+    for entry in entries:
+        by_category[entry.category] = by_category.get(entry.category, 0) + 1
+    # chair 214, table 62 + desk 22, sofa 18, bed 18, bookcase 16, wardrobe 9; misc and tool are left out.
+    assert by_category == {
+        "03001627": 214, "04379243": 84, "04256520": 18, "02818832": 18, "02871439": 16, "02933112": 9
+    }  # fmt: skip
+    assert {entry.split for entry in entries} == {"train", "val"}
+    listed = {
+        (line.split("\t")[1], line.split("\t")[2].strip())
+        for line in (PIX3D / "split.tsv").read_text().splitlines()[1:]
+    }
+    assert all((entry.model_id, entry.split) in listed for entry in entries)
+    # The backrests of ShapeNet v1 chairs point to -x (3D-R2N2's voxels); Pix3D's point to +z until turned.
+    chairs = [entry for entry in entries if entry.category == "03001627"][::20]
+    for entry in chairs:
+        mesh = load_mesh(entry.path)
+        raw, turned = _top_offset(mesh.vertices), _top_offset(to_shapenet_v1_frame(mesh, "pix3d").vertices)
+        assert raw[1] > abs(raw[0]), entry.model_id
+        assert -turned[0] > abs(turned[1]), entry.model_id
+
+
+def test_pix3d_split_file_errors(tmp_path: Path) -> None:
+    (tmp_path / "chair").mkdir()
+    _export(trimesh.creation.box(), tmp_path / "chair" / "A.ply")
+    listing = tmp_path / "split.tsv"
+    listing.write_text("category\tmodel\tsplit\nchair\tA\ttrain\ntool\tHAMMER\tval\n")
+    entries, layout = find_meshes(tmp_path)
+    assert layout == "pix3d" and [(e.category, e.model_id, e.split) for e in entries] == [("03001627", "A", "train")]
+    listing.write_text("category\tmodel\tsplit\nchair\tB\ttrain\n")
+    with pytest.raises(MeshError, match="no mesh file"):
+        find_meshes(tmp_path)
+    listing.write_text("category\tmodel\tsplit\nchair\tA\tsometimes\n")
+    with pytest.raises(MeshError, match="line 2"):
+        find_meshes(tmp_path)
+    listing.write_text("name\tsplit\n")
+    with pytest.raises(MeshError, match="header"):
+        find_meshes(tmp_path)

@@ -187,6 +187,27 @@ def test_prepare_shapenet_v2_layout(tmp_path: Path) -> None:
     assert metadata["categories"]["04379243"]["name"] == "table"
 
 
+def test_prepare_keeps_a_pix3d_split(tmp_path: Path) -> None:
+    """A source with its own split (Pix3D's split.tsv) keeps it: its held-out models never land in train.lst."""
+    import trimesh
+
+    source = tmp_path / "pix3d"
+    rows = [("chair", "A", "train"), ("chair", "B", "val"), ("chair", "C", "train"), ("desk", "D", "val")]
+    for category, model, _ in rows:
+        (source / category).mkdir(parents=True, exist_ok=True)
+        trimesh.creation.box(extents=(0.5, 1.0, 0.4)).export(source / category / f"{model}.ply")
+    (source / "split.tsv").write_text("category\tmodel\tsplit\n" + "".join(f"{c}\t{m}\t{s}\n" for c, m, s in rows))
+    config = SynthConfig(views=1, sdf_resolution=8, voxel_resolution=8, points=500, surface_points=500)
+    report = prepare_dataset(source, config, tmp_path / "out")
+    assert report.written == 4 and not report.failed
+    out = tmp_path / "out"
+    assert (out / "03001627" / "train.lst").read_text().split() == ["A", "C"]
+    assert (out / "03001627" / "val.lst").read_text().split() == ["B"]
+    assert (out / "04379243" / "val.lst").read_text().split() == ["D"]  # desks are ShapeNet tables
+    assert (out / "03001627" / "test.lst").read_text() == ""
+    assert json.loads((out / "metadata.json").read_text())["layout"] == "pix3d"
+
+
 runner = CliRunner()
 
 

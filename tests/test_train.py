@@ -328,3 +328,52 @@ def test_export_and_score_argument_errors_are_one_line(tiny_dataset: Path, tmp_p
         result = runner.invoke(app, arguments)
         assert result.exit_code == 1 and message in result.stderr, (arguments, result.output)
         assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_photo_augmentations_grey_blur_and_noise() -> None:
+    size = 16
+    views = torch.zeros(4, size, size, 4, dtype=torch.uint8)
+    views[..., :3] = 255
+    views[:, 4:12, 4:12, :3] = torch.tensor([200, 10, 10], dtype=torch.uint8)
+    views[:, 4:12, 4:12, 3] = 255
+    off = {"channel_permutation": False, "colour_jitter": 0.0, "background_probability": 0.0, "crop_jitter": 0.0}
+    plain = augment_views(views, AugmentConfig(**off), batch_generator(0, 0, 0, 0), (255,) * 3)
+    grey = augment_views(
+        views, AugmentConfig(**off, greyscale_probability=1.0), batch_generator(0, 0, 0, 0), (255,) * 3
+    )
+    assert torch.allclose(grey[:, 0], grey[:, 1]) and torch.allclose(grey[:, 1], grey[:, 2])
+    expected = 0.299 * 200 / 255 + 0.587 * 10 / 255 + 0.114 * 10 / 255  # BT.601 luma, as Pillow's "L"
+    assert grey[0, 0, 8, 8].item() == pytest.approx(expected, abs=1e-6)
+    blurred = augment_views(views, AugmentConfig(**off, blur_probability=1.0), batch_generator(0, 0, 0, 0), (255,) * 3)
+    assert torch.allclose(blurred.mean(dim=(2, 3)), plain.mean(dim=(2, 3)), atol=0.02)  # blur keeps the mean
+    edge = (plain[:, 0, 8, 3] - plain[:, 0, 8, 4]).abs()  # background | red square: a sharp step
+    assert ((blurred[:, 0, 8, 3] - blurred[:, 0, 8, 4]).abs() < edge).all()
+    noisy = augment_views(views, AugmentConfig(**off, noise=0.1), batch_generator(0, 0, 0, 0), (255,) * 3)
+    assert 0 < (noisy - plain)[:, :, 4:12, 4:12].std() < 0.1 and 0 <= noisy.min() and noisy.max() <= 1
+    with pytest.raises(ConfigError, match="blur_probability"):
+        AugmentConfig(blur_probability=1.5)
+
+
+def test_pooled_datasets_and_init_from_weights(tiny_dataset: Path, tmp_path: Path) -> None:
+    """Two dataset folders train as one pool; a run starts from another run's weights when asked."""
+    first = tmp_path / "first"
+    train(tiny_dataset, first, run_config_from_dict(tiny_values(epochs=1)))
+    weights = export_weights(first, tmp_path / "first.safetensors", half=False)
+    other = make_tiny_dataset(tmp_path / "other", views=3, points=500, surface_points=1000)
+    pooled = tmp_path / "pooled"
+    values = tiny_values(epochs=1, init=str(weights), lr=1e-12, warmup_steps=0)
+    start = {key: value.detach().clone() for key, value in load_weights(weights)[0].named_parameters()}
+    train([tiny_dataset, other], pooled, run_config_from_dict(values))
+    record = json.loads((pooled / "run.json").read_text())
+    assert [Path(entry["path"]) for entry in record["data"]] == [tiny_dataset.resolve(), other.resolve()]
+    trained = read_state(pooled / "last.pt")["model"]
+    # At a negligible learning rate the run ends where the weights it started from were (AdamW's first steps
+    # move each weight by about lr; BatchNorm's running statistics move regardless, so only parameters count).
+    for key, tensor in start.items():
+        assert torch.allclose(trained[key], tensor, atol=1e-6), key
+    # Both folders' training images were seen: 2 x (3 objects x 2 categories x 3 views) / batch 4 = 9 steps.
+    assert read_metrics(pooled)[0]["steps"] == 9
+    big = tiny_values(epochs=1, init=str(weights))
+    big["model"] = {**big["model"], "latent_dim": 32}
+    with pytest.raises(ConfigError, match="other settings"):
+        train(tiny_dataset, tmp_path / "mismatch", run_config_from_dict(big))
