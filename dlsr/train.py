@@ -530,13 +530,14 @@ def _train(
         "world_size": context.world,
         "device": str(context.device),
     }
-    state = _open_run(out, run_record, resume, context)
-
     torch.manual_seed(settings.seed)
     model = build_model(settings.arch, config.model)
     grid = model_grid(model.config)
-    if settings.init and state is None:
-        model.load_state_dict(initial_weights(settings.init, model))
+    # Read the starting weights before the run folder is made, so a bad --init leaves nothing behind.
+    initial = initial_weights(settings.init, model) if settings.init else None
+    state = _open_run(out, run_record, resume, context)
+    if initial is not None and state is None:
+        model.load_state_dict(initial)
     model.to(context.device)
     optimizer = make_optimizer(model, settings)
 
