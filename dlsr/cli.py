@@ -244,8 +244,9 @@ def reconstruct(
     if to_stdout and json_lines:
         raise _usage_error("--json prints on stdout, which -o - already uses for the mesh")
 
-    from dlsr.pipeline import load_model
+    from dlsr.pipeline import DEVICES, load_model
 
+    _check_level_and_device(level, device, DEVICES)
     settings = _Settings(resolution, level, save_sdf, save_input, overwrite)
     console = _stderr_console()
     failures = len(unmatched)
@@ -275,6 +276,16 @@ def reconstruct(
         console.print(f"reconstructed {done} of {len(jobs) + len(unmatched)} input(s) in {elapsed:.2f} s")
     if failures:
         raise typer.Exit(1)
+
+
+def _check_level_and_device(level: float, device: str, devices: tuple[str, ...]) -> None:
+    """Usage errors (exit 2) found before the model is loaded, so a typo costs no seconds of loading."""
+    import math
+
+    if not math.isfinite(level):
+        raise _usage_error(f"--level {level}: expected a finite iso-level in world units, e.g. 0 or 0.01")
+    if device not in devices:
+        raise _usage_error(f"--device {device!r}: choose {', '.join(devices[:-1])} or {devices[-1]}")
 
 
 def _reconstruct_batch(jobs: list[_Job], model: Any, settings: _Settings) -> list[dict[str, Any] | DlsrError]:
@@ -427,11 +438,14 @@ def _progress(description: str, quiet: bool) -> Any:
 
 def _run_dataset_job(run: Callable[..., Any], description: str, quiet: bool) -> Any:
     """Drive a dataset writer with a progress bar; failed objects are printed (above the bar) as they happen."""
-    with _progress(description, quiet) as progress:
+    progress = _progress(description, quiet)
+    try:
         task = progress.add_task(description, total=None, rate="")
         started = time.perf_counter()
 
+        # Started only when the work starts, so an error in planning is one line without an empty bar above it.
         def on_start(total: int) -> None:
+            progress.start()
             progress.update(task, total=total)
 
         def on_item(result: Any) -> None:
@@ -442,6 +456,8 @@ def _run_dataset_job(run: Callable[..., Any], description: str, quiet: bool) -> 
             progress.update(task, advance=1, rate=f"{done / elapsed:.2f} obj/s")
 
         return run(on_item=on_item, on_start=on_start)
+    finally:
+        progress.stop()
 
 
 def _report_dataset(report: Any, quiet: bool) -> None:
@@ -544,6 +560,9 @@ class _DefaultRunGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
 
+# Rich reads [name] as markup and drops it ("TOML file: , , , ."): the brackets are escaped.
+_TRAIN_CONFIG_HELP = "TOML file with the tables \\[train], \\[model], \\[objective], \\[augment], \\[preprocess]."
+
 train_app = typer.Typer(
     cls=_DefaultRunGroup,
     help=(
@@ -568,9 +587,7 @@ def train_run(
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder: checkpoints, metrics, run.json.")],
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="TOML file: [train], [model], [objective], [augment].")
-    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help=_TRAIN_CONFIG_HELP)] = None,
     objective: Annotated[str | None, typer.Option(help="dls (default), dls-paper, voxel or sdf-l2.")] = None,
     arch: Annotated[str | None, typer.Option(help="Network: dlsr-lite (default) or dls-paper-resnet.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Passes over every training image.")] = None,
@@ -610,6 +627,7 @@ def train_run(
     overrides: dict[str, dict[str, Any]] = {"train": train_overrides}
     if objective is not None:
         overrides["objective"] = {"name": objective}
+    _check_train_options(overrides)
     run_config = load_run_config(config, overrides)
     console = _stderr_console()
     rank = int(os.environ.get("RANK", "0"))
@@ -644,6 +662,18 @@ def train_run(
         sys.stdout.write(f"{report.out}\n")
 
 
+def _check_train_options(overrides: dict[str, dict[str, Any]]) -> None:
+    """A bad option value (`--lr inf`, `--epochs 0`) is a usage error, exit 2; the same in a --config file is
+    a bad file, exit 1, reported when the file is read. Every check is of one value, so the options are
+    checked alone, on the defaults."""
+    from dlsr.train import run_config_from_dict
+
+    try:
+        run_config_from_dict(overrides, "option")
+    except ConfigError as exc:
+        raise _usage_error(str(exc)) from None
+
+
 @train_app.command("export")
 @handle_errors
 def train_export(
@@ -661,6 +691,8 @@ def train_export(
     """Write a run's model as a self-describing weights file for `dlsr reconstruct --weights`."""
     from dlsr.train import export_weights
 
+    if which not in ("best", "last"):
+        raise _usage_error(f"--which {which!r}: choose best or last")
     metrics = None
     if scores is not None:
         try:
@@ -687,6 +719,9 @@ def train_score(
 ) -> None:
     """Sign IoU at the model's grid resolution (the paper's 32^3 protocol) per category on a dataset split."""
     from dlsr.train import score_split
+
+    if device not in ("auto", "cpu", "cuda"):
+        raise _usage_error(f"--device {device!r}: choose auto, cpu or cuda")
 
     result = score_split(
         data, weights=weights, split=split, categories=tuple(categories or ()), views=views, device=device

@@ -8,6 +8,7 @@ lists the valid ones, and list values become tuples so configs stay hashable and
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from typing import Any, TypeVar
@@ -70,6 +71,10 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{where}: expected a number, found {value!r}")
+        # TOML and Python both spell inf and nan; no setting means anything with them, and an infinite
+        # learning rate or weight silently trains to NaN.
+        if not math.isfinite(value):
+            raise ConfigError(f"{where}: expected a finite number, found {value!r}")
         return float(value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):

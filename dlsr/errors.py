@@ -41,3 +41,7 @@ class MissingDependencyError(DlsrError):
 
 class MeshError(DlsrError):
     """A mesh file or folder is missing, unreadable, empty, not a mesh, or not usable as a shape."""
+
+
+class TrainingError(DlsrError):
+    """A training run cannot go on: its loss or weights stopped being finite numbers."""

@@ -81,16 +81,53 @@ def check_writable(path: Path, *, overwrite: bool) -> None:
         raise OutputError(f"{path}: folder {folder} is not writable; choose another output folder")
 
 
+def check_creatable(folder: str | os.PathLike[str]) -> None:
+    """Fail early, before any work, if the output folder `folder` could not be created (or is not a folder).
+
+    Raises:
+        OutputError: `folder` or one of its parents is a file, or the nearest existing parent is not writable.
+    """
+    target = Path(folder)
+    if target.exists():
+        if not target.is_dir():
+            raise OutputError(f"{target}: exists and is not a folder; choose another output folder")
+        return
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"{target}: cannot create the folder: {parent} is a file; choose another output folder")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{target}: cannot create the folder: {parent} is not writable; choose another output folder")
+
+
+def make_folder(folder: str | os.PathLike[str]) -> Path:
+    """Create the output folder `folder` and its parents (nothing happens when it exists).
+
+    Raises:
+        OutputError: it cannot be created (a parent is a file, no permission, full disk); the message names it.
+    """
+    target = Path(folder)
+    check_creatable(target)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot create the folder: {_os_reason(exc)}") from exc
+    return target
+
+
 def _output_error(path: Path, exc: OSError) -> OutputError:
+    return OutputError(f"{path}: cannot write: {_os_reason(exc)}")
+
+
+def _os_reason(exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
-        reason = "no space left on the device; free some space or write to another disk"
-    elif exc.errno == errno.EDQUOT:
-        reason = "disk quota exceeded; free some space or write to another disk"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        reason = "permission denied; choose a writable output folder"
-    else:
-        reason = f"{exc.strerror or exc}; check the output path"
-    return OutputError(f"{path}: cannot write: {reason}")
+        return "no space left on the device; free some space or write to another disk"
+    if exc.errno == errno.EDQUOT:
+        return "disk quota exceeded; free some space or write to another disk"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "permission denied; choose a writable output folder"
+    return f"{exc.strerror or exc}; check the output path"
 
 
 def _remove_quietly(path: str) -> None:

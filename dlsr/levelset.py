@@ -245,12 +245,12 @@ class ObjectiveConfig:
             )
         for key in ("band_voxels", "region_band_voxels"):
             value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-                raise ConfigError(f"objective.{key}: expected a positive number, found {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+                raise ConfigError(f"objective.{key}: expected a finite positive number, found {value!r}")
         for key in ("surface_weight", "region_weight", "surface_point_weight", "eikonal_weight"):
             value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-                raise ConfigError(f"objective.{key}: expected a number >= 0, found {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+                raise ConfigError(f"objective.{key}: expected a finite number >= 0, found {value!r}")
 
     @property
     def needs_surface_points(self) -> bool:

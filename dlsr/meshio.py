@@ -7,6 +7,7 @@ strict about files: anything that is not a readable triangle mesh becomes a `Mes
 
 from __future__ import annotations
 
+import errno
 import itertools
 import logging
 import os
@@ -91,7 +92,7 @@ def load_mesh(path: str | os.PathLike[str]) -> trimesh.Trimesh:
 
     file = Path(path)
     if not file.is_file():
-        raise MeshError(f"{file}: no such file" if not file.exists() else f"{file}: is not a file")
+        raise MeshError(_not_a_file(file))
     extension = file.suffix.lower()
     if extension not in MESH_EXTENSIONS:
         raise MeshError(f"{file}: unsupported mesh format {extension or '(none)'!r}; use {', '.join(MESH_EXTENSIONS)}")
@@ -148,17 +149,19 @@ def find_meshes(root: str | os.PathLike[str]) -> tuple[list[MeshEntry], Layout]:
         return _checked(_pix3d_entries(folder), folder), "pix3d"
     for layout, relative in (("shapenet-v2", _V2_MESH), ("shapenet-v1", Path(_V1_MESH))):
         depth = len(relative.parts)
-        files = sorted(p for p in folder.glob(f"*/*/{relative.as_posix()}") if _visible(p, folder))
+        files = _matching(folder, f"*/*/{relative.as_posix()}")
         if files:
             entries = [MeshEntry(p.parents[depth].name, p.parents[depth - 1].name, p) for p in files]
             return _checked(entries, folder), layout  # type: ignore[return-value]
-        files = sorted(p for p in folder.glob(f"*/{relative.as_posix()}") if _visible(p, folder))
+        files = _matching(folder, f"*/{relative.as_posix()}")
         if files:  # root is one synset folder of a ShapeNet tree
             entries = [MeshEntry(folder.name, p.parents[depth - 1].name, p) for p in files]
             return _checked(entries, folder), layout  # type: ignore[return-value]
     entries = []
     for path in sorted(folder.rglob("*")):
-        if path.suffix.lower() in MESH_EXTENSIONS and path.is_file() and _visible(path, folder):
+        # A broken link is kept: it then fails with its reason, listed in the report, instead of vanishing.
+        is_mesh = path.is_file() or path.is_symlink()
+        if path.suffix.lower() in MESH_EXTENSIONS and is_mesh and _visible(path, folder):
             parent = path.parent.relative_to(folder).as_posix()
             entries.append(MeshEntry("all" if parent == "." else parent, path.stem, path))
     if not entries:
@@ -245,6 +248,27 @@ def _reason(exc: BaseException) -> str:
         return "parser gave up"
     text = " ".join(str(exc).split())
     return text[:200] if text else type(exc).__name__
+
+
+def _matching(folder: Path, pattern: str) -> list[Path]:
+    """The visible files `folder.glob(pattern)` finds, plus the broken symbolic links where it looks (glob
+    drops those, so they would be skipped without a word; kept, they fail with a reason)."""
+    head, _, name = pattern.rpartition("/")
+    found = set(folder.glob(pattern))
+    found.update(place / name for place in folder.glob(head) if (place / name).is_symlink())
+    return sorted(path for path in found if _visible(path, folder))
+
+
+def _not_a_file(file: Path) -> str:
+    """Why `file` cannot be opened as a file: missing, a folder, or a symbolic link that leads nowhere."""
+    if file.is_symlink():
+        try:
+            file.stat()
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return f"{file}: a symbolic link loop; point the link at a mesh file or remove it"
+            return f"{file}: a broken symbolic link (to {os.readlink(file)}); point it at a mesh file or remove it"
+    return f"{file}: no such file" if not file.exists() else f"{file}: is not a file"
 
 
 def _visible(path: Path, root: Path) -> bool:

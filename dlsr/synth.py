@@ -41,7 +41,7 @@ import numpy as np
 
 from dlsr.config import config_from_dict, config_to_dict
 from dlsr.errors import ConfigError, DatasetError, DlsrError
-from dlsr.files import atomic_write
+from dlsr.files import atomic_write, make_folder
 from dlsr.sdf import DEFAULT_BOUND
 
 if TYPE_CHECKING:
@@ -524,7 +524,7 @@ def _open_dataset(root: Path, settings: dict[str, Any]) -> Path:
     """Create `root` (or reopen it for a resume) and pin its settings in `dataset.json`."""
     if root.exists() and not root.is_dir():
         raise DatasetError(f"{root}: exists and is not a folder; choose another output folder")
-    root.mkdir(parents=True, exist_ok=True)
+    make_folder(root)  # under a file or an unwritable parent: one line naming the folder, not mkdir's traceback
     path = root / SETTINGS_FILE
     settings = json.loads(json.dumps(settings))  # as it reads back from disk (tuples become lists)
     if path.exists():

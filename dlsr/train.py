@@ -42,8 +42,8 @@ from dlsr.checkpoint import model_grid, save_weights
 from dlsr.config import config_from_dict, config_to_dict
 from dlsr.data import PreprocessConfig
 from dlsr.datasets import SplitArrays, concatenate_splits, load_split_arrays, read_dataset_settings
-from dlsr.errors import ConfigError, DlsrError, WeightsError
-from dlsr.files import atomic_write
+from dlsr.errors import ConfigError, DlsrError, TrainingError, WeightsError
+from dlsr.files import atomic_write, check_creatable, make_folder
 from dlsr.levelset import ObjectiveConfig, compute_loss, sign_iou
 from dlsr.models import DEFAULT_ARCH, build_model, count_parameters, make_config
 
@@ -112,6 +112,10 @@ class TrainConfig:
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"train.{key}: expected an integer >= 0, found {value!r}")
+        for key in ("lr", "weight_decay", "final_lr_fraction", "checkpoint_minutes"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ConfigError(f"train.{key}: expected a finite number, found {value!r}")
         if not self.lr > 0 or not self.weight_decay >= 0 or not 0 <= self.final_lr_fraction <= 1:
             raise ConfigError("train: lr must be > 0, weight_decay >= 0 and final_lr_fraction in [0, 1]")
         if not self.checkpoint_minutes > 0:
@@ -148,11 +152,9 @@ def run_config_from_dict(values: dict[str, Any], source: str = "config") -> RunC
     Raises:
         ConfigError: unknown tables or keys, or invalid values; the message names `source`.
     """
+    _check_tables(values, source)
     train_values = {k: v for k, v in values.items() if k not in _TABLES}
     train_values.update(values.get("train", {}))
-    for table in _TABLES:
-        if table in values and not isinstance(values[table], dict):
-            raise ConfigError(f"{source}: [{table}] must be a table")
     train = config_from_dict(TrainConfig, train_values, what=f"{source} [train]")
     try:
         model = make_config(train.arch, values.get("model", {}))
@@ -174,6 +176,16 @@ def run_config_from_dict(values: dict[str, Any], source: str = "config") -> RunC
     )
 
 
+def _check_tables(values: dict[str, Any], source: str) -> None:
+    """Refuse `train = 5` and the like: a table name given a plain value (before anything indexes it)."""
+    for table in sorted(_TABLES):
+        if table in values and not isinstance(values[table], dict):
+            raise ConfigError(
+                f"{source}: [{table}] must be a table, found {table} = {values[table]!r}; write a [{table}] "
+                "header with key = value lines under it"
+            )
+
+
 def load_run_config(path: str | os.PathLike[str] | None, overrides: dict[str, dict[str, Any]]) -> RunConfig:
     """Read a TOML config (optional) and apply command-line overrides ({table: {key: value}}).
 
@@ -188,6 +200,7 @@ def load_run_config(path: str | os.PathLike[str] | None, overrides: dict[str, di
             raise ConfigError(f"{path}: no such config file; check the path") from None
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}: not a valid TOML file ({exc}); fix the syntax") from None
+    _check_tables(values, str(path))
     merged: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in values.items()}
     for table, entries in overrides.items():
         target = merged.setdefault(table, {})
@@ -570,6 +583,8 @@ def _train(
     steps_per_epoch = samples // settings.batch_size
     if steps_per_epoch == 0:
         raise ConfigError(f"train.batch_size {settings.batch_size} exceeds the {samples} training images; lower it")
+    if not resume:
+        _create_run(out, run_record, context)
     total_steps = steps_per_epoch * settings.epochs
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, total_steps, settings))
 
@@ -619,23 +634,30 @@ def _train(
             with torch.autocast(context.device.type, dtype=torch.bfloat16, enabled=autocast):
                 phi = network(images)
             result = compute_loss(config.objective, phi.float(), target, grid, points)
+            loss_value = float(result.loss.detach())
+            # Checked before the step, so the weights stay those of the last save. Under torchrun the other
+            # ranks wait in backward's all-reduce until torchrun stops them when this one exits.
+            if not math.isfinite(loss_value):
+                raise _diverged(out, f"the loss became {loss_value}", epoch, current, settings.lr)
             optimizer.zero_grad(set_to_none=True)
             result.loss.backward()
             optimizer.step()
             scheduler.step()
             for key, value in result.terms.items():
                 sums[key] = sums.get(key, 0.0) + value
-            sums["loss"] = sums.get("loss", 0.0) + float(result.loss.detach())
+            sums["loss"] = sums.get("loss", 0.0) + loss_value
             epoch_samples += settings.batch_size
             trained_samples += settings.batch_size
             if report_progress:
                 report_progress(f"epoch {epoch + 1}/{settings.epochs}", current + 1, steps_per_epoch)
             if time.monotonic() - last_save > settings.checkpoint_minutes * 60 and current + 1 < steps_per_epoch:
+                _require_finite(model, out, epoch, current, settings.lr)
                 position = (epoch, current + 1, best_iou, best_epoch)
                 _save_state(out / LAST_CHECKPOINT, model, optimizer, scheduler, *position, context)
                 last_save = time.monotonic()
         done_steps = steps_per_epoch - step
         epoch_seconds = time.perf_counter() - epoch_start
+        _require_finite(model, out, epoch, steps_per_epoch - 1, settings.lr)  # before it is scored and saved
         scores = score_sign_iou(model, val_arrays, context=context)
         last_iou = scores.class_mean
         epoch += 1
@@ -709,12 +731,20 @@ def initial_weights(source: str, model: torch.nn.Module) -> dict[str, torch.Tens
 
 
 def _open_run(out: Path, record: dict[str, Any], resume: bool, context: Distributed) -> dict[str, Any] | None:
-    """Create the run folder (rank 0) or check it for a resume; the last state to resume from, if any."""
+    """Check the run folder for a new run or a resume, writing nothing; the last state to resume from, if any.
+
+    A new run's folder is made by `_create_run` only once the data and settings have passed their checks, so a
+    start that fails leaves nothing behind to block the corrected rerun.
+
+    A resume continues from last.pt. Without last.pt it starts again from epoch 1 only when the run has made no
+    progress at all (no metrics.jsonl, no best.pt: it stopped before its first checkpoint); otherwise starting
+    again would overwrite finished epochs and the best model, so it is refused.
+    """
     run_file = out / RUN_FILE
     if resume:
         if not run_file.is_file():
             raise ConfigError(f"{out}: nothing to resume (no {RUN_FILE}); start the run without --resume")
-        saved = json.loads(run_file.read_text())
+        saved = _read_run_record(run_file)
         if saved.get("config") != json.loads(json.dumps(record["config"])):
             raise ConfigError(
                 f"{run_file}: the run was started with other settings; resume with the same config and options"
@@ -725,15 +755,60 @@ def _open_run(out: Path, record: dict[str, Any], resume: bool, context: Distribu
                 "resume with the same number (sample order depends on it)"
             )
         last = out / LAST_CHECKPOINT
-        return read_state(last) if last.is_file() else None
+        if last.exists() or last.is_symlink():
+            return read_state(last)
+        progress = [name for name in (METRICS_FILE, BEST_CHECKPOINT) if (out / name).exists()]
+        if progress:
+            raise ConfigError(
+                f"{last}: missing, but the run has progress ({', '.join(progress)}) that starting again would "
+                "overwrite; restore last.pt, or start a new run in another --out folder"
+            )
+        return None
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"{out}: exists and is not empty; pass --resume to continue that run, or choose a new --out")
-    _barrier(context)  # every rank has looked before rank 0 writes into the folder
-    if context.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write(run_file, (json.dumps(record, indent=2) + "\n").encode())
-    _barrier(context)
+    check_creatable(out)  # fail now, not after the image cache is built
     return None
+
+
+def _create_run(out: Path, record: dict[str, Any], context: Distributed) -> None:
+    """Make the run folder and write its run.json (rank 0); every rank waits for it."""
+    _barrier(context)  # every rank has looked at the folder before rank 0 writes into it
+    if context.is_main:
+        make_folder(out)
+        atomic_write(out / RUN_FILE, (json.dumps(record, indent=2) + "\n").encode())
+    _barrier(context)
+
+
+def _read_run_record(run_file: Path) -> dict[str, Any]:
+    """The run.json of a run folder.
+
+    Raises:
+        ConfigError: unreadable, not JSON, or without the run settings.
+    """
+    try:
+        record = json.loads(run_file.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{run_file}: unreadable ({exc}); the run folder is damaged, train again") from None
+    if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+        raise ConfigError(f"{run_file}: has no run settings (not written by `dlsr train`); train again")
+    return record
+
+
+def _diverged(out: Path, what: str, epoch: int, step: int, lr: float) -> TrainingError:
+    """The one-line error that stops a run whose loss or weights are no longer finite."""
+    last = out / LAST_CHECKPOINT
+    kept = f"{last} keeps the last finite state" if last.is_file() else "no checkpoint had been written yet"
+    return TrainingError(
+        f"{out}: {what} at epoch {epoch + 1}, step {step + 1}; training stopped without saving it ({kept}); "
+        f"lower the learning rate (lr = {lr:g}) and start a new run in another --out folder"
+    )
+
+
+def _require_finite(model: torch.nn.Module, out: Path, epoch: int, step: int, lr: float) -> None:
+    """Refuse to score or save weights that hold NaN or infinity (a finite loss can still end in a bad step)."""
+    for name, tensor in model.state_dict().items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise _diverged(out, f"the weights became non-finite ({name})", epoch, step, lr)
 
 
 def _save_state(
@@ -780,7 +855,9 @@ def read_state(path: str | os.PathLike[str]) -> dict[str, Any]:
     except FileNotFoundError:
         raise WeightsError(f"{path}: no such training state; train first with `dlsr train`") from None
     except Exception as exc:  # torch raises many types for a damaged file
-        raise WeightsError(f"{path}: not a readable training state ({str(exc).splitlines()[0][:200]})") from None
+        # Some failures carry no message (a zero-byte file is an EOFError with none): name the type instead.
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise WeightsError(f"{path}: not a readable training state ({reason}); it is damaged or empty") from None
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
         raise WeightsError(f"{path}: not a dlsr training state (format {STATE_FORMAT})")
     return state
@@ -849,12 +926,7 @@ def load_run_model(run: str | os.PathLike[str], which: str = "best") -> RunModel
         raise ConfigError(f"{folder}: not a training run (no {RUN_FILE}); pass the --out folder of `dlsr train`")
     if which not in ("best", "last"):
         raise ConfigError(f"--which {which!r}: choose best or last")
-    try:
-        record = json.loads(run_file.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{run_file}: unreadable ({exc}); the run folder is damaged, train again") from None
-    if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
-        raise ConfigError(f"{run_file}: has no run settings (not written by `dlsr train`); train again")
+    record = _read_run_record(run_file)
     config = run_config_from_dict(record["config"], str(run_file))
     checkpoint = folder / (BEST_CHECKPOINT if which == "best" else LAST_CHECKPOINT)
     state = read_state(checkpoint)

@@ -286,6 +286,9 @@ def test_missing_or_unwritable_output_folder(tiny_model: TinyModel, images: Path
         (["-o", "mesh.obj", "--format", "ply"], "contradicts"),
         (["-o", "mesh.obj", "EXTRA"], "give a folder"),
         (["--resolution", "1"], "resolution"),
+        (["--level", "nan"], "--level nan"),
+        (["--level", "-inf"], "--level -inf"),
+        (["--device", "tpu"], "--device 'tpu'"),
     ],
 )
 def test_usage_errors_exit_2(
@@ -298,6 +301,18 @@ def test_usage_errors_exit_2(
     assert result.exit_code == 2, result.output
     assert needle in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_level_and_device_are_checked_before_the_model_loads(
+    images: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With no weights anywhere, a check made after loading would report the missing weights (exit 1) instead.
+    monkeypatch.setattr("dlsr.checkpoint.default_search_dirs", lambda: [tmp_path / "weights"])
+    for option, value in (("--level", "nan"), ("--device", "tpu")):
+        result = run("reconstruct", str(images / "wide.png"), "-o", str(tmp_path / "m.obj"), option, value)
+        assert result.exit_code == 2, result.output
+        assert_one_clean_error(result.stderr, option)
+    assert not (tmp_path / "m.obj").exists()
 
 
 def test_no_surface_is_an_error_not_an_empty_file(tiny_model: TinyModel, images: Path, tmp_path: Path) -> None:

@@ -40,3 +40,13 @@ def test_wheel_carries_the_weights(tmp_path: Path) -> None:
     assert "dlsr/_weights/README.md" in shipped
     assert shipped <= names
     assert "dlsr/cli.py" in names and "dlsr/models.py" in names
+
+
+def test_the_readme_set_up_leaves_the_checkout_clean() -> None:
+    """The set-up command writes a mesh into the repository root; git must not see it as a new file."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    setup = next(line for line in (ROOT / "README.md").read_text().splitlines() if "python3 -m venv" in line)
+    written = setup.split(" -o ", 1)[1].split()[0]
+    found = subprocess.run(["git", "check-ignore", "-q", written], cwd=ROOT, capture_output=True)
+    assert found.returncode == 0, f"{written} (written by the README's set-up command) is not ignored by git"

@@ -239,3 +239,48 @@ def test_cli_synth_render_and_errors(tmp_path: Path) -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == code, (args, result.output)
         assert needle in result.stderr and "Traceback" not in result.stderr, (args, result.stderr)
+
+
+def test_cli_dataset_folders_under_a_file_are_one_line(tmp_path: Path) -> None:
+    # A file as the parent stops mkdir even for root, which permissions do not.
+    (tmp_path / "file").write_text("")
+    meshes = tmp_path / "meshes"
+    meshes.mkdir()
+    (meshes / "a.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+    for args in (
+        ["data", "synth", str(tmp_path / "file" / "data"), "--per-category", "1"],
+        ["data", "prepare", str(meshes), str(tmp_path / "file" / "data")],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, (args, result.output)
+        lines = result.stderr.strip().splitlines()  # one line: no traceback, no empty progress bar above it
+        assert len(lines) == 1 and lines[0].startswith("error: "), (args, result.stderr)
+        assert "cannot create the folder" in lines[0] and "is a file" in lines[0], lines[0]
+
+
+def test_prepare_reports_broken_links_once_each(tmp_path: Path) -> None:
+    source = tmp_path / "meshes"
+    source.mkdir()
+    (source / "dangling.obj").symlink_to(tmp_path / "nowhere.obj")
+    (source / "loop.obj").symlink_to(source / "loop.obj")
+    (source / "garbage.obj").write_text("not a mesh\n")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["data", "prepare", str(source), str(out), "--views", "1", "--resolution", "8"])
+    assert result.exit_code == 1, result.output
+    skipped = {e["model_id"]: e["reason"] for e in json.loads((out / "prepare-report.json").read_text())["skipped"]}
+    assert set(skipped) == {"dangling", "loop", "garbage"}
+    assert "broken symbolic link" in skipped["dangling"] and "symbolic link loop" in skipped["loop"]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert sorted(errors) == sorted(f"error: {reason}" for reason in skipped.values())
+
+    # ShapeNet's layout: a model.obj that is a broken link is reported too, not skipped in silence.
+    shapenet = tmp_path / "shapenet" / "03001627"
+    (shapenet / "a").mkdir(parents=True)
+    (shapenet / "a" / "model.obj").write_text("not a mesh\n")
+    (shapenet / "b").mkdir()
+    (shapenet / "b" / "model.obj").symlink_to(tmp_path / "nowhere.obj")
+    out = tmp_path / "out-shapenet"
+    result = runner.invoke(app, ["data", "prepare", str(shapenet.parent), str(out), "--views", "1"])
+    assert result.exit_code == 1, result.output
+    skipped = {e["model_id"]: e["reason"] for e in json.loads((out / "prepare-report.json").read_text())["skipped"]}
+    assert set(skipped) == {"a", "b"} and "broken symbolic link" in skipped["b"]

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,12 @@ def test_cli_trains_exports_and_reconstructs(tiny_dataset: Path, tmp_path: Path)
         ("[train\n", "not a valid TOML"),
         ("[preprocess]\nimage_size = 64\n", "differs from the network"),
         ("[model]\nwidth = 3\n", "unknown key"),
+        ("train = 5\n", r"\[train\] must be a table"),
+        ("objective = 'dls'\n", r"\[objective\] must be a table"),
+        ("[train]\nweight_decay = inf\n", "expected a finite number, found inf"),
+        ("lr = nan\n", "expected a finite number, found nan"),
+        ("[objective]\nregion_weight = inf\n", "expected a finite number"),
+        ("[augment]\ncrop_jitter = nan\n", "expected a finite number"),
     ],
 )
 def test_bad_configs_fail_with_one_line(tiny_dataset: Path, tmp_path: Path, toml: str, message: str) -> None:
@@ -195,6 +202,7 @@ def test_bad_configs_fail_with_one_line(tiny_dataset: Path, tmp_path: Path, toml
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_cli_errors_for_missing_data_config_and_runs(tmp_path: Path) -> None:
@@ -317,7 +325,6 @@ def test_export_and_score_argument_errors_are_one_line(tiny_dataset: Path, tmp_p
     (tmp_path / "bad.json").write_text("{not json")
     weights = str(tmp_path / "w.safetensors")
     cases = [
-        (["train", "export", str(run), "-o", weights, "--which", "middle"], "choose best or last"),
         (["train", "export", str(run), "-o", weights, "--scores", str(tmp_path / "no.json")], "not readable JSON"),
         (["train", "export", str(run), "-o", weights, "--scores", str(tmp_path / "bad.json")], "not readable JSON"),
         (["train", "export", str(run), "-o", weights], "has no run settings"),
@@ -328,6 +335,169 @@ def test_export_and_score_argument_errors_are_one_line(tiny_dataset: Path, tmp_p
         result = runner.invoke(app, arguments)
         assert result.exit_code == 1 and message in result.stderr, (arguments, result.output)
         assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+
+
+def assert_one_line_error(result: Any, code: int, *needles: str) -> None:
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    assert "Traceback" not in result.output
+
+
+def cli_train(data: Path, out: Path, config: Path, *extra: str) -> Any:
+    arguments = ["train", str(data), "--out", str(out), "--config", str(config), "-q", *extra]
+    return CliRunner().invoke(app, arguments)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "needle"),
+    [
+        (["--lr", "inf"], "lr: expected a finite number, found inf"),
+        (["--lr", "nan"], "lr: expected a finite number, found nan"),
+        (["--lr", "-1"], "lr must be > 0"),
+        (["--epochs", "0"], "train.epochs"),
+        (["--objective", "chamfer"], "unknown objective"),
+        (["--arch", "nope"], "nope"),
+        (["--device", "tpu"], "--device 'tpu'"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(tmp_path: Path, arguments: list[str], needle: str) -> None:
+    out = tmp_path / "o"
+    result = CliRunner().invoke(app, ["train", str(tmp_path), "--out", str(out), *arguments])
+    assert_one_line_error(result, 2, needle)
+    assert not out.exists()
+
+
+def test_train_help_names_the_config_tables() -> None:
+    result = CliRunner().invoke(app, ["train", "run", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "[train], [model], [objective], [augment], [preprocess]" in result.stdout
+
+
+def test_export_which_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["train", "export", str(tmp_path), "-o", str(tmp_path / "w"), "--which", "mid"])
+    assert_one_line_error(result, 2, "choose best or last")
+
+
+def test_a_run_whose_loss_turns_non_finite_stops_and_keeps_the_last_good_state(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dlsr import train as train_module
+
+    real = train_module.compute_loss
+    calls = itertools.count()
+
+    def poisoned(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        if next(calls) >= 5:  # 4 steps an epoch: the second step of epoch 2 on
+            result.loss = result.loss * float("nan")
+        return result
+
+    monkeypatch.setattr(train_module, "compute_loss", poisoned)
+    out = tmp_path / "run"
+    result = cli_train(tiny_dataset, out, write_toml(tmp_path / "c.toml", tiny_values(epochs=3)))
+    assert_one_line_error(result, 1, "the loss became nan at epoch 2, step 2", f"{out / 'last.pt'} keeps")
+    for name in ("last.pt", "best.pt"):
+        state = read_state(out / name)
+        assert state["epoch"] == 1, name
+        assert all(torch.isfinite(t).all() for t in state["model"].values() if t.is_floating_point()), name
+    text = (out / "metrics.jsonl").read_text()
+    assert [r["epoch"] for r in read_metrics(out)] == [1]
+    assert "NaN" not in text and "Infinity" not in text
+
+
+def test_weights_that_turn_non_finite_are_never_scored_or_saved(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dlsr import train as train_module
+
+    real = train_module.make_optimizer
+
+    def make(model: torch.nn.Module, config: TrainConfig) -> torch.optim.AdamW:
+        optimizer = real(model, config)
+        step, calls = optimizer.step, itertools.count()
+
+        def poisoned_step(self: torch.optim.AdamW, *args: Any, **kwargs: Any) -> Any:
+            result = step(*args, **kwargs)
+            if next(calls) == 7:  # the last step of epoch 2: no later loss would show it
+                with torch.no_grad():
+                    next(model.parameters()).fill_(float("inf"))
+            return result
+
+        # A bound method, as the learning-rate scheduler wraps it.
+        optimizer.step = types.MethodType(poisoned_step, optimizer)  # type: ignore[method-assign]
+        return optimizer
+
+    monkeypatch.setattr(train_module, "make_optimizer", make)
+    out = tmp_path / "run"
+    result = cli_train(tiny_dataset, out, write_toml(tmp_path / "c.toml", tiny_values(epochs=2)))
+    assert_one_line_error(result, 1, "the weights became non-finite", "epoch 2, step 4")
+    assert read_state(out / "last.pt")["epoch"] == 1 and [r["epoch"] for r in read_metrics(out)] == [1]
+
+
+def test_a_learning_rate_that_diverges_stops_the_run(tiny_dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = cli_train(tiny_dataset, out, write_toml(tmp_path / "c.toml", tiny_values(epochs=1, lr=1e30)))
+    assert_one_line_error(result, 1, "the loss became", "no checkpoint had been written yet", "lr = 1e+30")
+    assert sorted(p.name for p in out.iterdir()) == ["run.json"]
+
+
+def test_resume_refuses_to_restart_a_run_that_lost_last_pt(tiny_dataset: Path, tmp_path: Path) -> None:
+    config = write_toml(tmp_path / "c.toml", tiny_values(epochs=1))
+    out = tmp_path / "run"
+    assert cli_train(tiny_dataset, out, config).exit_code == 0
+    metrics, best = (out / "metrics.jsonl").read_bytes(), (out / "best.pt").read_bytes()
+    (out / "last.pt").unlink()
+    result = cli_train(tiny_dataset, out, config, "--resume")
+    assert_one_line_error(result, 1, "last.pt: missing", "metrics.jsonl, best.pt")
+    assert (out / "metrics.jsonl").read_bytes() == metrics and (out / "best.pt").read_bytes() == best
+
+    # A run stopped before its first checkpoint has nothing to lose: --resume starts it again.
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "run.json").write_bytes((out / "run.json").read_bytes())
+    result = cli_train(tiny_dataset, fresh, config, "--resume")
+    assert result.exit_code == 0, result.output
+    assert [r["epoch"] for r in read_metrics(fresh)] == [1]
+
+
+def test_damaged_run_files_are_one_line_errors(tiny_dataset: Path, tmp_path: Path) -> None:
+    config = write_toml(tmp_path / "c.toml", tiny_values(epochs=1))
+    out = tmp_path / "run"
+    assert cli_train(tiny_dataset, out, config).exit_code == 0
+    (out / "last.pt").write_bytes(b"")
+    assert_one_line_error(cli_train(tiny_dataset, out, config, "--resume"), 1, "last.pt", "EOFError")
+    (out / "best.pt").write_bytes(b"")
+    result = CliRunner().invoke(app, ["train", "export", str(out), "-o", str(tmp_path / "w.safetensors")])
+    assert_one_line_error(result, 1, "best.pt", "not a readable training state")
+    (out / "run.json").write_text('{"config": ')
+    assert_one_line_error(cli_train(tiny_dataset, out, config, "--resume"), 1, "run.json: unreadable")
+    (out / "run.json").write_text("[]")
+    assert_one_line_error(cli_train(tiny_dataset, out, config, "--resume"), 1, "run.json: has no run settings")
+
+
+def test_a_start_that_fails_leaves_no_run_folder(tiny_dataset: Path, tmp_path: Path) -> None:
+    config = write_toml(tmp_path / "c.toml", tiny_values(epochs=1))
+    out = tmp_path / "run"
+    for data, extra, needle in [
+        (tmp_path / "nowhere", [], "no such dataset folder"),
+        (tiny_dataset, ["--categories", "99999999"], "99999999"),
+        (tiny_dataset, ["--batch-size", "4096"], "exceeds"),
+    ]:
+        assert_one_line_error(cli_train(data, out, config, *extra), 1, needle)
+        assert not out.exists(), extra
+    result = cli_train(tiny_dataset, out, config)  # the corrected command
+    assert result.exit_code == 0, result.output
+
+
+def test_an_out_folder_under_a_file_is_one_line(tiny_dataset: Path, tmp_path: Path) -> None:
+    # A file as the parent stops mkdir even for root, which permissions do not.
+    (tmp_path / "file").write_text("")
+    config = write_toml(tmp_path / "c.toml", tiny_values(epochs=1))
+    result = cli_train(tiny_dataset, tmp_path / "file" / "run", config)
+    assert_one_line_error(result, 1, "cannot create the folder", "is a file")
 
 
 def test_photo_augmentations_grey_blur_and_noise() -> None:
