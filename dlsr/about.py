@@ -45,7 +45,7 @@ def card_lines(card: dict[str, Any]) -> list[str]:
         f"  sha256: {weights['sha256']}",
         f"  architecture: {weights['arch']} ({weights['parameters']:,} parameters): {weights['summary']}",
         f"  output grid: {weights['grid']['resolution']}^3 over [-{weights['grid']['bound']}, "
-        f"{weights['grid']['bound']}]^3, {weights['grid']['sign']}",
+        f"{weights['grid']['bound']}]^3, {weights['grid']['sign']}, surface at level {weights['level']:g}",
         f"  preprocessing: {weights['preprocess']}",
     ]
     provenance = weights["provenance"]
@@ -59,13 +59,11 @@ def card_lines(card: dict[str, Any]) -> list[str]:
             f"  training: {training.get('train_seconds', 0) / 60:.0f} min, {training.get('command')}"
             f" (commit {str(training.get('commit'))[:12]})"
         )
-    recipe = (provenance.get("data") or {}).get("recipe", {}).get("config")
-    if recipe:
-        categories = len(recipe.get("categories") or []) or "all"
-        lines.append(
-            f"  data: dlsr data synth, {recipe.get('per_category')} objects per category ({categories} categories), "
-            f"{recipe.get('views')} views, seed {recipe.get('seed')}"
-        )
+    data = provenance.get("data") or {}
+    for source in data if isinstance(data, list) else [data]:
+        line = _describe_data(source.get("recipe") or {}) if isinstance(source, dict) else None
+        if line:
+            lines.append(f"  data: {line}")
     metrics = provenance.get("metrics", {})
     scores = metrics.get("scores") or {}
     if "class_mean" in scores:
@@ -77,6 +75,22 @@ def card_lines(card: dict[str, Any]) -> list[str]:
         if key in provenance:
             lines.append(f"  {key}: {provenance[key]}")
     return lines
+
+
+def _describe_data(recipe: dict[str, Any]) -> str | None:
+    """One line about a dataset recipe (`dataset.json`): procedural objects or prepared meshes."""
+    config = recipe.get("config")
+    if not isinstance(config, dict):
+        return None
+    if recipe.get("kind") == "prepared":
+        return (
+            f"dlsr data prepare of {recipe.get('source')} ({recipe.get('layout')} layout), {config.get('views')} views"
+        )
+    categories = len(config.get("categories") or []) or "all"
+    return (
+        f"dlsr data synth, {config.get('per_category')} objects per category ({categories} categories), "
+        f"{config.get('views')} views, seed {config.get('seed')}, appearance {config.get('appearance', 'flat')}"
+    )
 
 
 def _version(distribution: str) -> str:
@@ -117,5 +131,6 @@ def _weights_card(weights: str | os.PathLike[str] | None) -> dict[str, Any]:
         "config": config_to_dict(info.config),
         "grid": {"resolution": info.grid.resolution, "bound": info.grid.bound, "sign": SIGN_CONVENTION},
         "preprocess": config_to_dict(info.preprocess),
+        "level": info.level,
         "provenance": info.provenance,
     }

@@ -8,6 +8,9 @@ A weights file holds the model's tensors plus JSON metadata (safetensors metadat
 * ``dlsr.grid``        resolution, bound, sign convention, units and frame of the predicted SDF grid.
 * ``dlsr.preprocess``  the `dlsr.data.PreprocessConfig` the model was trained with.
 * ``dlsr.provenance``  free-form JSON: version, date, commit, data recipe, training command, metrics, licence.
+* ``dlsr.level``       optional, JSON number: the iso-level (world units) at which the model's surface is taken
+                       unless a user asks for another; absent means 0, the zero level set. A model whose SDF stays a
+                       little positive across thin parts is calibrated to a small positive level (weights/README.md).
 
 Loading never executes code (safetensors holds no pickle) and is strict: every tensor must match the rebuilt
 model. The metadata can be read without torch, so `dlsr info` is cheap.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import struct
 from dataclasses import dataclass, field
@@ -52,6 +56,7 @@ class WeightsInfo:
     preprocess: PreprocessConfig  # how input images must be prepared
     provenance: dict[str, Any] = field(default_factory=dict)  # data, training, metrics, licence
     parameters: int = 0  # number of scalar values stored
+    level: float = 0.0  # default iso-level of the surface, world units (`dlsr.level`)
 
     def sha256(self) -> str:
         """SHA-256 of the whole file, hex."""
@@ -81,6 +86,7 @@ def save_weights(
     provenance: dict[str, Any] | None = None,
     overwrite: bool = True,
     half: bool = False,
+    level: float = 0.0,
 ) -> Path:
     """Write `model`'s tensors and its self-description to a safetensors file, atomically.
 
@@ -94,6 +100,8 @@ def save_weights(
         overwrite: replace an existing file.
         half: store floating-point tensors as float16, halving the file; they are widened back to the model's
             float32 when loaded (`load_state_dict` converts), at a relative rounding of about 5e-4.
+        level: the iso-level, world units, at which the model's surface is taken by default (finite, within a
+            voxel or two of 0; see `dlsr.level` in the module docstring).
     """
     from safetensors.torch import save
 
@@ -103,6 +111,7 @@ def save_weights(
     own = model_grid(config)
     if grid is not None and grid != own:
         raise WeightsError(f"grid {grid} differs from the model's output grid {own}")
+    _check_level(level, own)
     tensors = {name: tensor.detach().to("cpu").contiguous().clone() for name, tensor in module.state_dict().items()}
     if half:
         tensors = {name: t.half() if t.is_floating_point() else t for name, t in tensors.items()}
@@ -114,6 +123,8 @@ def save_weights(
         "dlsr.preprocess": json.dumps(config_to_dict(preprocess)),
         "dlsr.provenance": json.dumps(provenance or {}),
     }
+    if level != 0.0:
+        metadata["dlsr.level"] = json.dumps(float(level))
     return atomic_write(path, save(tensors, metadata=metadata), overwrite=overwrite)
 
 
@@ -148,6 +159,11 @@ def read_weights_info(path: str | os.PathLike[str]) -> WeightsInfo:
         raise WeightsError(f"{file}: metadata lacks {exc}; the file is incomplete, re-export it") from exc
     except DlsrError as exc:
         raise WeightsError(f"{file}: invalid metadata: {exc}") from exc
+    try:
+        level = float(_json_field(metadata, "dlsr.level")) if "dlsr.level" in metadata else 0.0
+        _check_level(level, grid)
+    except (TypeError, ValueError, WeightsError) as exc:
+        raise WeightsError(f"{file}: invalid dlsr.level metadata ({exc}); re-export the weights") from exc
     if grid != model_grid(config):
         raise WeightsError(f"{file}: grid {grid} differs from the model's output grid {model_grid(config)}")
     parameters = 0
@@ -157,7 +173,7 @@ def read_weights_info(path: str | os.PathLike[str]) -> WeightsInfo:
             for size in entry.get("shape", []):
                 count *= int(size)
             parameters += count
-    return WeightsInfo(file, arch, config, grid, preprocess, provenance, parameters)
+    return WeightsInfo(file, arch, config, grid, preprocess, provenance, parameters, level)
 
 
 def load_weights(path: str | os.PathLike[str], device: str = "cpu") -> tuple[nn.Module, WeightsInfo]:
@@ -276,6 +292,19 @@ def _json_field(metadata: dict[str, str], key: str) -> Any:
         return json.loads(metadata[key])
     except json.JSONDecodeError as exc:
         raise WeightsError(f"metadata {key} is not valid JSON ({exc})") from exc
+
+
+MAX_LEVEL_VOXELS = 2.0
+"""A default iso-level further than this many grid spacings from 0 is refused: it would no longer be the model's
+surface but a dilation or erosion of it."""
+
+
+def _check_level(level: float, grid: Grid) -> None:
+    if not math.isfinite(level) or abs(level) > MAX_LEVEL_VOXELS * grid.spacing:
+        raise ValueError(
+            f"iso-level {level!r} must be finite and within {MAX_LEVEL_VOXELS:g} voxels "
+            f"({MAX_LEVEL_VOXELS * grid.spacing:.4f}) of 0"
+        )
 
 
 def _grid_to_dict(grid: Grid) -> dict[str, Any]:

@@ -214,7 +214,10 @@ def reconstruct(
     resolution: Annotated[
         int, typer.Option(min=2, max=512, help="Marching-cubes resolution: the SDF is resampled (tricubic) to R^3.")
     ] = DEFAULT_MESH_RESOLUTION,
-    level: Annotated[float, typer.Option(help="Iso-level of the surface, world units (0 = the zero level set).")] = 0.0,
+    level: Annotated[
+        float | None,
+        typer.Option(help="Iso-level of the surface, world units (default: the weights' calibrated level, often 0)."),
+    ] = None,
     device: Annotated[str, typer.Option(help="auto (CUDA when available, else CPU), cpu, cuda or mps.")] = "auto",
     weights: Annotated[
         Path | None, typer.Option(help="Weights file (.safetensors) (default: $DLSR_WEIGHTS, then the shipped one).")
@@ -247,12 +250,12 @@ def reconstruct(
     from dlsr.pipeline import DEVICES, load_model
 
     _check_level_and_device(level, device, DEVICES)
-    settings = _Settings(resolution, level, save_sdf, save_input, overwrite)
     console = _stderr_console()
     failures = len(unmatched)
     for pattern in unmatched:
         _print_error(f"{pattern}: no files match this pattern")
     model = load_model(weights, device)
+    settings = _Settings(resolution, model.info.level if level is None else level, save_sdf, save_input, overwrite)
     started = time.perf_counter()
     done = 0
     for first in range(0, len(jobs), batch_size):
@@ -278,11 +281,11 @@ def reconstruct(
         raise typer.Exit(1)
 
 
-def _check_level_and_device(level: float, device: str, devices: tuple[str, ...]) -> None:
+def _check_level_and_device(level: float | None, device: str, devices: tuple[str, ...]) -> None:
     """Usage errors (exit 2) found before the model is loaded, so a typo costs no seconds of loading."""
     import math
 
-    if not math.isfinite(level):
+    if level is not None and not math.isfinite(level):
         raise _usage_error(f"--level {level}: expected a finite iso-level in world units, e.g. 0 or 0.01")
     if device not in devices:
         raise _usage_error(f"--device {device!r}: choose {', '.join(devices[:-1])} or {devices[-1]}")
@@ -687,19 +690,28 @@ def train_export(
     full_precision: Annotated[
         bool, typer.Option("--float32", help="Store float32 tensors (default: float16, half the size).")
     ] = False,
+    level: Annotated[
+        float, typer.Option(help="Default iso-level of the model's surface, world units (measured; within 2 voxels).")
+    ] = 0.0,
 ) -> None:
     """Write a run's model as a self-describing weights file for `dlsr reconstruct --weights`."""
+    import math
+
     from dlsr.train import export_weights
 
     if which not in ("best", "last"):
         raise _usage_error(f"--which {which!r}: choose best or last")
+    if not math.isfinite(level):
+        raise _usage_error(f"--level {level}: expected a finite iso-level in world units")
     metrics = None
     if scores is not None:
         try:
             metrics = {"scores": json.loads(scores.read_text())}
         except (OSError, json.JSONDecodeError) as exc:
             raise _fail(f"{scores}: not readable JSON ({exc}); pass the output of `dlsr train score --json`") from None
-    path = export_weights(run, output, which=which, metrics=metrics, overwrite=overwrite, half=not full_precision)
+    path = export_weights(
+        run, output, which=which, metrics=metrics, overwrite=overwrite, half=not full_precision, level=level
+    )
     sys.stdout.write(f"{path}\n")
 
 

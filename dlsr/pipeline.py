@@ -139,9 +139,10 @@ def reconstruct(
     model: LoadedModel,
     *,
     resolution: int | None = DEFAULT_MESH_RESOLUTION,
-    level: float = 0.0,
+    level: float | None = None,
 ) -> Reconstruction:
-    """Reconstruct one prepared image (see `dlsr.data.load_image`) into a mesh."""
+    """Reconstruct one prepared image (see `dlsr.data.load_image`) into a mesh, at `level` (None: the level the
+    weights were calibrated to, `WeightsInfo.level`)."""
     (sdf,) = predict_sdf(model, [image.pixels])
-    mesh, used = mesh_sdf(sdf, model.info.grid, resolution, level)
+    mesh, used = mesh_sdf(sdf, model.info.grid, resolution, model.info.level if level is None else level)
     return Reconstruction(mesh=mesh, sdf=sdf, grid=model.info.grid, mesh_resolution=used)

@@ -1031,6 +1031,7 @@ def export_weights(
     metrics: dict[str, Any] | None = None,
     overwrite: bool = False,
     half: bool = True,
+    level: float = 0.0,
 ) -> Path:
     """Write a run's model as a self-describing weights file (`dlsr.checkpoint` format).
 
@@ -1041,6 +1042,7 @@ def export_weights(
         metrics: extra figures to record in the provenance (e.g. test-split scores).
         overwrite: replace an existing file.
         half: store the tensors as float16 (half the size; see `dlsr.checkpoint.save_weights`).
+        level: the default iso-level of the model's surface (`dlsr.checkpoint`'s `dlsr.level`).
 
     Raises:
         WeightsError: the run has no such state. ConfigError: the run folder is not a run.
@@ -1082,11 +1084,29 @@ def export_weights(
             **(metrics or {}),
         },
         "parameters": count_parameters(model),
-        "licence": "MIT (weights trained by dlsr on procedural data it generates itself)",
+        "licence": _licence(record.get("data")),
     }
-    return save_weights(
-        model, output, preprocess=config.preprocess, provenance=provenance, overwrite=overwrite, half=half
-    )
+    try:
+        return save_weights(
+            model, output, preprocess=config.preprocess, provenance=provenance, overwrite=overwrite, half=half,
+            level=level,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise ConfigError(f"export level: {exc}") from None
+
+
+def _licence(data: Any) -> str:
+    """The licence line of exported weights: MIT, plus the credit that third-party training shapes ask for."""
+    sources = data if isinstance(data, list) else [data]
+    layouts = {((source or {}).get("recipe") or {}).get("layout") for source in sources if isinstance(source, dict)}
+    if "pix3d" in layouts:
+        return (
+            "MIT; trained partly on Pix3D's shapes (Sun et al., CVPR 2018, CC-BY 4.0), rendered by dlsr, and on "
+            "procedural data dlsr generates itself"
+        )
+    if layouts - {None}:
+        return "MIT; trained partly on meshes prepared with dlsr data prepare: check their licences"
+    return "MIT (weights trained by dlsr on procedural data it generates itself)"
 
 
 def describe_state(state: dict[str, Any]) -> str:

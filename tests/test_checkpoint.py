@@ -210,3 +210,19 @@ def test_half_precision_files_load_as_float32_and_predict_the_same_signs(tmp_pat
         expected, found = model(images), loaded(images)
     assert torch.allclose(found, expected, atol=2e-3)
     assert ((found < 0) == (expected < 0)).float().mean() > 0.99
+
+
+def test_a_calibrated_level_round_trips_and_is_checked(saved: tuple[torch.nn.Module, Path], tmp_path: Path) -> None:
+    model, plain = saved
+    assert read_weights_info(plain).level == 0.0  # files without dlsr.level: the zero level set
+    grid = Grid(16, model.config.bound)
+    path = save_weights(
+        model, tmp_path / "level.safetensors", preprocess=PreprocessConfig(image_size=32), level=0.5 * grid.spacing
+    )
+    assert read_weights_info(path).level == pytest.approx(0.5 * grid.spacing)
+    with pytest.raises(ValueError, match="within 2 voxels"):
+        save_weights(model, tmp_path / "far.safetensors", preprocess=PreprocessConfig(image_size=32), level=0.5)
+    for bad in ("0.5", "NaN", '"high"'):
+        broken = _rewrite_metadata(path, tmp_path / f"bad-{len(bad)}.safetensors", **{"dlsr.level": bad})
+        with pytest.raises(WeightsError, match=r"dlsr\.level"):
+            read_weights_info(broken)

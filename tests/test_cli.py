@@ -466,3 +466,31 @@ def test_the_library_entry_points(tiny_model: TinyModel, images: Path) -> None:
     assert result.mesh.extents[1] > 1.4 * result.mesh.extents[0]
     with pytest.raises(ConfigError, match="unknown device"):
         resolve_device("tpu")
+
+
+def test_reconstruct_takes_the_weights_calibrated_level_unless_told(
+    tiny_model: TinyModel, images: Path, tmp_path: Path
+) -> None:
+    """Weights exported with a level mesh at it by default (`dlsr.level`); --level still overrides it."""
+    from safetensors import safe_open
+    from safetensors.torch import save
+
+    with safe_open(str(tiny_model.weights), "pt") as handle:
+        metadata = dict(handle.metadata())
+        tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+    calibrated = tmp_path / "calibrated.safetensors"
+    calibrated.write_bytes(save(tensors, metadata={**metadata, "dlsr.level": "0.02"}))
+    faces = {}
+    for name, extra in (("plain", ["--weights", str(tiny_model.weights)]),
+                        ("default", ["--weights", str(calibrated)]),
+                        ("told", ["--weights", str(calibrated), "--level", "0"])):  # fmt: skip
+        out = tmp_path / name
+        out.mkdir()
+        result = run("reconstruct", str(images / "wide.png"), "-o", str(out), "--save-sdf", "--json", *extra)
+        assert result.exit_code == 0, result.output
+        faces[name] = json.loads(result.stdout)["faces"]
+        with np.load(out / "wide.sdf.npz") as archive:
+            assert float(archive["level"]) == (0.02 if name == "default" else 0.0), name
+    assert faces["told"] == faces["plain"] != faces["default"]
+    info = run("info", "--json", "--weights", str(calibrated))
+    assert info.exit_code == 0 and json.loads(info.stdout)["weights"]["level"] == pytest.approx(0.02)
