@@ -789,9 +789,14 @@ def _print_eval(summary: dict[str, Any], header: dict[str, Any], as_json: bool, 
 
             console = Console(stderr=True, highlight=False, soft_wrap=True, width=120)
         console.print(_eval_table(summary, title))
+        sources = summary.get("iou_sources") or {}
         if summary["instance_mean"]["iou"] is None:
             need = "voxels (binvox)" if config["protocol"] == "r2n2" else "occupancy points (points.npz) or a mesh"
             console.print(f"no IoU: the ground truth has no {need}; see --protocol in `dlsr eval --help`")
+        elif sources:
+            told = ", ".join(f"{source} ({count} samples)" for source, count in sources.items())
+            left_out = "; samples without it (none) are left out of the IoU means" if "none" in sources else ""
+            console.print(f"IoU ground truth: {told}{left_out}")
         if summary["instance_mean"]["topology_match"] is None:
             console.print("no topology match: the ground truth is a point cloud, without a mesh to count parts in")
 

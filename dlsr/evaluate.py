@@ -11,7 +11,8 @@ normalised frame (bounding box centred, longest side 1, y up, ShapeNet v1 axes) 
   100 000) area-uniform samples of the prediction, against the object's `pointcloud.npz` as stored (ONet) or as
   many samples of the true mesh (or voxel surface). Definitions and scale factors: `dlsr.metrics`.
 * IoU, protocol ``onet``: occupancy of 100 000 points uniform in the padded box (side 1.1) against the true
-  labels (`points.npz`, or the true mesh's inside, `layouts.inside_mesh`). The model's occupancy is the sign of
+  labels (`points.npz`, or the true mesh's inside, `layouts.inside_mesh`, or for ONet data without points.npz its
+  ShapeNetCore.v2 mesh's, `layouts.v2_mesh_on_cloud`). The model's occupancy is the sign of
   its SDF resampled exactly as for meshing (trilinear between those samples: the mesh's own inside); a mesh
   file's is `layouts.inside_mesh` (ray parity when watertight, else |winding number| > 0.5). Protocol
   ``r2n2``: the prediction voxelised like binvox
@@ -935,11 +936,13 @@ def summarise(records: Iterable[dict[str, Any]], names: dict[str, str] | None = 
 
     Returns:
         JSON-able {"metrics": [...], "categories": {id: {"name", "count", "failures", "empty", "errors", <metric>:
-        mean or None}}, "class_mean": {...}, "instance_mean": {...}, "count", "failures", "empty", "errors"}.
+        mean or None}}, "class_mean": {...}, "instance_mean": {...}, "count", "failures", "empty", "errors",
+        "iou_sources": {the IoU truth ("points.npz", "mesh", "shapenet-v2 mesh", "voxels" or "none"): samples}}.
     """
     names = names or {}
     sums: dict[str, dict[str, list[float]]] = {}  # category -> metric -> [sum, count]
     counts: dict[str, dict[str, int]] = {}
+    iou_sources: dict[str, int] = {}
     for record in records:
         if record.get("type") != "sample":
             continue
@@ -948,6 +951,8 @@ def summarise(records: Iterable[dict[str, Any]], names: dict[str, str] | None = 
         tally[record["status"]] = tally.get(record["status"], 0) + 1
         if record["status"] == "error":
             continue
+        source = record.get("iou_source") or "none"
+        iou_sources[source] = iou_sources.get(source, 0) + 1
         column = sums.setdefault(category, {metric: [0.0, 0] for metric in TABLE_METRICS})
         for metric in TABLE_METRICS:
             value = record.get(metric)
@@ -984,6 +989,7 @@ def summarise(records: Iterable[dict[str, Any]], names: dict[str, str] | None = 
         "failures": sum(row["failures"] for row in rows.values()),
         "empty": sum(row["empty"] for row in rows.values()),
         "errors": sum(row["errors"] for row in rows.values()),
+        "iou_sources": dict(sorted(iou_sources.items())),
     }
 
 

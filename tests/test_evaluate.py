@@ -170,7 +170,47 @@ def test_onet_real_samples_without_lists_or_points(tmp_path: Path) -> None:
     extent = truth.surface_points.max(axis=0) - truth.surface_points.min(axis=0)
     assert extent.max() == pytest.approx(1.0, abs=0.01)  # ONet's frame is dlsr's: longest side 1, centred
     assert np.abs(truth.surface_points.max(axis=0) + truth.surface_points.min(axis=0)).max() < 0.02
-    assert truth.iou_points is None and math.isnan(truth.topology[0])
+    assert math.isnan(truth.topology[0])  # the v2 mesh beside it labels IoU points; its parts are not counted
+    assert truth.iou_source == "shapenet-v2 mesh" and truth.iou_points is not None
+
+
+def test_onet_iou_truth_from_the_v2_mesh_beside_it(tmp_path: Path) -> None:
+    """Without points.npz, ShapeNetCore.v2 meshes give the IoU labels: turned and boxed onto pointcloud.npz."""
+    import trimesh
+
+    from dlsr.nearest import nearest
+    from dlsr.sampling import sample_surface
+
+    root = realdata_path("onet", "ShapeNet")
+    _, samples = read_samples(root, views=(0,))
+    predictions = tmp_path / "pred"
+    wrong = tmp_path / "wrong"
+    for sample in samples:
+        assert sample.truth.points is None and sample.truth.v2_mesh is not None
+        truth = load_truth(sample.truth, iou_points=20_000)
+        assert truth.iou_source == "shapenet-v2 mesh" and truth.mesh is not None and truth.occupancy is not None
+        again = load_truth(sample.truth, iou_points=20_000)
+        np.testing.assert_array_equal(truth.iou_points, again.iou_points)  # type: ignore[arg-type]
+        np.testing.assert_array_equal(truth.occupancy, again.occupancy)  # type: ignore[arg-type]
+        assert np.abs(truth.iou_points).max() <= 0.55  # type: ignore[union-attr]
+        assert 0.002 < truth.occupancy.mean() < 0.1  # a thin bench and table: 0.5 % and 1.2 % of the box
+        rng = np.random.default_rng(0)
+        mesh_points = sample_surface(truth.mesh, 20_000, rng)[0]
+        cloud = truth.surface_points[rng.choice(len(truth.surface_points), 20_000, replace=False)]
+        chamfer = 0.5 * float(nearest(mesh_points, cloud)[0].mean() + nearest(cloud, mesh_points)[0].mean())
+        assert chamfer < 0.006, chamfer  # measured 0.0040 (bench), 0.0049 (table), sampling spacing included
+        (predictions / sample.category).mkdir(parents=True)
+        truth.mesh.export(predictions / sample.category / f"{sample.model_id}.obj")
+        (wrong / sample.category).mkdir(parents=True)
+        trimesh.creation.box((0.9, 0.3, 0.3)).export(wrong / sample.category / f"{sample.model_id}.obj")
+    config = EvalConfig(views=(0,), points=4000, iou_points=20_000)
+    same = evaluate(root, tmp_path / "same.jsonl", EvalConfig(**{**config.__dict__, "predictions": str(predictions)}))
+    ious = [r["iou"] for r in scored(same.results)]
+    assert min(ious) > 0.99, ious  # measured 1.0, 1.0
+    assert same.summary["iou_sources"] == {"shapenet-v2 mesh": 2}
+    bad = EvalConfig(**{**config.__dict__, "predictions": str(wrong)})
+    ious = [r["iou"] for r in scored(evaluate(root, tmp_path / "bad.jsonl", bad, frame_check=False).results)]
+    assert max(ious) < 0.05, ious  # measured 0.013, 0.0
 
 
 def test_onet_generated_with_lists_and_packed_points(synth: Path, tmp_path: Path) -> None:
@@ -594,7 +634,8 @@ def test_model_on_real_onet_jpegs(tmp_path: Path, tiny_model: Any) -> None:
     run = evaluate(root, tmp_path / "r.jsonl", config, weights=tiny_model.weights, device="cpu", frame_check=False)
     records = scored(run.results)
     assert [r["category"] for r in records] == ["02828884", "04379243"]
-    assert all(r["status"] in ("ok", "empty") and r["iou"] is None for r in records)  # no points.npz, no mesh
+    assert all(r["status"] in ("ok", "empty") and r["iou_source"] == "shapenet-v2 mesh" for r in records)
+    assert all(0.0 <= r["iou"] <= 1.0 for r in records)
     assert run.summary["categories"]["04379243"]["name"] == "table"
 
 
