@@ -570,8 +570,8 @@ def _voxel_prediction(path: Path, config: EvalConfig, truth: Truth) -> _Predicti
     else:
         try:
             values = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise DatasetError(f"{path}: not a readable .npy array ({exc})") from None
+        except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty file
+            raise DatasetError(f"{path}: not a readable .npy array ({exc or 'empty file'})") from None
     expected = truth.voxels.occupancy.shape
     if values.shape != expected:
         raise DatasetError(f"{path}: voxel prediction of shape {values.shape}; the ground truth is {expected}")

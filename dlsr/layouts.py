@@ -45,6 +45,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -675,8 +676,9 @@ def _read_pointcloud(path: Path) -> tuple[np.ndarray, np.ndarray]:
             normals = np.asarray(archive["normals"], dtype=np.float64)
     except FileNotFoundError:
         raise DatasetError(f"{path}: missing ground-truth surface samples") from None
-    except (OSError, KeyError, ValueError) as exc:
-        raise DatasetError(f"{path}: unreadable pointcloud.npz ({exc}); it needs 'points' and 'normals'") from None
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # EOFError: an empty file
+        needs = "it needs 'points' and 'normals'"
+        raise DatasetError(f"{path}: unreadable pointcloud.npz ({_why(exc)}); {needs}") from None
     if points.ndim != 2 or points.shape[1] != 3 or normals.shape != points.shape or len(points) == 0:
         raise DatasetError(f"{path}: expected points and normals of one shape (N, 3), found {points.shape}")
     if not np.isfinite(points).all():
@@ -692,10 +694,20 @@ def _read_iou_points(path: Path) -> tuple[np.ndarray, np.ndarray]:
             uniform = int(archive["uniform_count"]) if "uniform_count" in archive.files else len(points)
     except FileNotFoundError:
         raise DatasetError(f"{path}: missing occupancy samples") from None
-    except (OSError, KeyError, ValueError) as exc:
-        raise DatasetError(f"{path}: unreadable points.npz ({exc}); it needs 'points' and 'occupancies'") from None
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # EOFError: an empty file
+        needs = "it needs 'points' and 'occupancies'"
+        raise DatasetError(f"{path}: unreadable points.npz ({_why(exc)}); {needs}") from None
     # ONet packs occupancies into bits (np.packbits); unpacked files hold one value per point.
     occupancy = np.unpackbits(packed)[: len(points)] if packed.size < len(points) else packed.reshape(-1)
     if points.ndim != 2 or points.shape[1] != 3 or len(occupancy) != len(points):
         raise DatasetError(f"{path}: points {points.shape} and occupancies {packed.shape} do not match")
+    if not np.isfinite(points).all():  # NaN points are outside everything: IoU would drift to 0 unnoticed
+        raise DatasetError(f"{path}: holds non-finite points; regenerate the file")
     return points[:uniform], occupancy[:uniform].astype(bool)
+
+
+def _why(exc: BaseException) -> str:
+    """A reader's exception as a short reason ("empty file" for np.load's EOFError on a zero-byte file)."""
+    if isinstance(exc, EOFError):
+        return "empty file"
+    return str(exc) or type(exc).__name__

@@ -709,3 +709,52 @@ def test_real_r2n2_voxels_with_two_axes_swapped_are_refused(tmp_path: Path) -> N
         predictions=str(folder.parent), protocol="r2n2", split="all", views=(0,), align="swap-yz", **FAST
     )
     assert [r["iou"] for r in scored(evaluate(root, tmp_path / "a.jsonl", aligned).results)] == [1.0, 1.0]
+
+
+# ------------------------------------------------------------------------------------------ issue 14: hardening
+
+
+def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The real `dlsr` command in this process, without DLSR_DEBUG from the shell."""
+    monkeypatch.delenv("DLSR_DEBUG", raising=False)
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("points-nan", "non-finite points"),
+        ("points-inf", "non-finite points"),
+        ("points-empty", "unreadable points.npz (empty file)"),
+        ("pointcloud-empty", "unreadable pointcloud.npz (empty file)"),
+    ],
+)
+def test_cli_bad_truth_files_are_one_failed_object_and_the_run_finishes(
+    synth: Path, tmp_path: Path, damage: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 items 3 and 9: NaN/inf in points.npz is refused like in pointcloud.npz; a zero-byte npz (np.load
+    raises EOFError) is one failed object, not the end of the run, and --resume does not stop there again."""
+    root = tmp_path / "copy"
+    shutil.copytree(synth, root)
+    _, samples = read_samples(root)
+    folder = samples[0].truth.mesh.parent  # type: ignore[union-attr]
+    name, kind = damage.split("-")
+    if kind == "empty":
+        (folder / f"{name}.npz").write_bytes(b"")
+    else:
+        with np.load(folder / "points.npz") as archive:
+            values = {key: archive[key] for key in archive.files}
+        values["points"] = values["points"].astype(np.float32)
+        values["points"][5] = np.nan if kind == "nan" else np.inf
+        np.savez(folder / "points.npz", **values)
+    predictions = ground_truth_predictions(root, tmp_path / "pred")
+    args = ["eval", root, "--predictions", predictions, "--results", tmp_path / "r.jsonl", "--points", "2000"]
+    args += ["--iou-points", "2000"]
+    result = run_cli(args, monkeypatch)
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output
+    records = scored(tmp_path / "r.jsonl")
+    assert [r["status"] for r in records] == ["error", "error", "ok", "ok"]  # both views of the broken object
+    assert message in records[0]["error"]
+    again = run_cli([*args, "--resume"], monkeypatch)
+    assert again.exit_code == 1 and "0 scored, 4 already there" in again.output, again.output
