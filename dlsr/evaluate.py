@@ -143,6 +143,8 @@ class EvalConfig:
             raise ConfigError(f"unknown alignment {self.align!r}; choose one of {', '.join(ALIGNMENTS)}")
         if self.points < 1 or self.iou_points < 1:
             raise ConfigError(f"points and iou_points must be positive, got {self.points}, {self.iou_points}")
+        if self.views is not None:
+            _refuse_repeated_views(self.views)
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"--limit must be at least 1, got {self.limit}")
         if self.mesh_resolution < 2:
@@ -192,7 +194,16 @@ def parse_views(text: str | None) -> tuple[int, ...] | None:
         raise ConfigError(f"--views {text!r}: expected 'all' or view numbers like 0,6,12") from None
     if not views or min(views) < 0:
         raise ConfigError(f"--views {text!r}: expected 'all' or non-negative view numbers like 0,6,12")
+    _refuse_repeated_views(views)
     return views
+
+
+def _refuse_repeated_views(views: Sequence[int]) -> None:
+    """A view given twice would be scored twice: two records with one key, counted twice in the means."""
+    repeated = sorted({view for view in views if list(views).count(view) > 1})
+    if repeated:
+        listed = ",".join(str(view) for view in views)
+        raise ConfigError(f"--views {listed}: view {repeated[0]} is given twice; name each view once")
 
 
 def plan_samples(root: str | os.PathLike[str], config: EvalConfig) -> tuple[str, list[Sample]]:

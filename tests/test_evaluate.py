@@ -501,6 +501,7 @@ def test_cli_eval_json_csv_and_merge(synth: Path, tmp_path: Path) -> None:
         (["eval", "/no/such/folder", "--predictions", "/tmp"], 1, "no such dataset folder"),
         (["eval", "DATA", "--shard", "3/2"], 2, "--shard"),
         (["eval", "DATA", "--views", "a,b"], 2, "--views"),
+        (["eval", "DATA", "--views", "0,0,1"], 2, "view 0 is given twice"),  # issue 14 item 4
         (["eval", "DATA", "--protocol", "voxels"], 2, "protocol"),
         (["eval", "DATA", "--out", "x", "--results", "y"], 2, "not both"),
         (["eval", "DATA", "--layout", "shapenet"], 2, "--layout"),
