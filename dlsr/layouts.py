@@ -273,8 +273,61 @@ def _rendering_names(folder: Path) -> list[str]:
     """Image file names of a 3D-R2N2 style rendering folder: renderings.txt order, else sorted PNGs."""
     listing = folder / "renderings.txt"
     if listing.is_file():
-        return [line.strip() for line in listing.read_text().splitlines() if line.strip()]
+        names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
+        for name in names:
+            _plain_name(name, f"{listing}: entry {name!r}")
+        return names
     return sorted(p.name for p in folder.glob("*.png"))
+
+
+# Every path a layout or split file names must stay inside the dataset folder: a pix3d.json or a split list from
+# elsewhere must not make `dlsr eval` open (and score, and show in reports) files anywhere on the machine. Folders
+# are resolved (symlinks followed) and their symlinked entries too, so that a link out of the dataset is refused
+# without a system call per image.
+
+
+def _outside(base: Path, path: Path) -> bool:
+    """Whether `path` resolves (symlinks followed) outside `base`, itself resolved."""
+    return not path.resolve().is_relative_to(base)
+
+
+def _refuse_outside(base: Path, path: Path, entry: str) -> Path:
+    """`path` when it resolves inside `base` (resolved); else a DatasetError naming `entry`."""
+    if _outside(base, path):
+        raise DatasetError(
+            f"{entry}: {path} resolves outside the dataset folder {base}; dlsr reads only files inside the dataset "
+            "(copy the file in, or fix the entry)"
+        )
+    return path
+
+
+def _checked_folder(base: Path, folder: Path, entry: str) -> None:
+    """Refuse `folder`, or a symlink in it, that resolves outside `base` (resolved). A missing folder passes: the
+    readers report it where they need it."""
+    _refuse_outside(base, folder, entry)
+    try:
+        with os.scandir(folder) as found:
+            links = [Path(item.path) for item in found if item.is_symlink()]
+    except OSError:
+        return
+    for link in links:
+        _refuse_outside(base, link, f"{entry}/{link.name}")
+
+
+def _plain_name(name: str, entry: str) -> str:
+    """`name` when it is one file or folder name (no separator, not . or ..), else a DatasetError naming `entry`."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name:
+        raise DatasetError(f"{entry}: expected a plain file or folder name, found {name!r}; fix the entry")
+    return name
+
+
+def _relative_path(base: Path, root: Path, value: object, entry: str) -> Path:
+    """`root / value` for a relative path string `value` that stays inside the dataset (`base`: root resolved)."""
+    if not isinstance(value, str) or not value.strip():
+        raise DatasetError(f"{entry}: expected a relative path string, found {value!r}; fix the entry")
+    if Path(value).is_absolute():
+        raise DatasetError(f"{entry}: {value!r} is an absolute path; give it relative to the dataset folder {root}")
+    return _refuse_outside(base, root / value, entry)
 
 
 def _synth(
@@ -294,8 +347,13 @@ def _synth(
             which = f" for categories {', '.join(sorted(wanted))}" if wanted else ""
             raise DatasetError(f"{root}: no {split} split{which}; make it with `dlsr data synth` or `dlsr data index`")
     samples = []
+    base = root.resolve()
     for record in records:
         folder = record.folder
+        entry = f"{root / record.category}/*.lst: entry {record.model_id!r}"
+        _plain_name(record.model_id, entry)
+        _checked_folder(base, folder, entry)
+        _checked_folder(base, folder / "rendering", entry)
         truth = TruthSource(
             "synth",
             record.category,
@@ -321,9 +379,15 @@ def _r2n2(
             raise DatasetError(f"{folder}: missing; the 3D-R2N2 layout needs ShapeNetRendering/ and ShapeNetVox32/")
     chosen = _r2n2_split(root, voxels, split, split_file)
     samples = []
+    base = root.resolve()
     for category, model_id in chosen:
         if not _keep(category, wanted):
             continue
+        entry = f"{split_file or voxels}: entry {category}/{model_id}"
+        _plain_name(category, entry)
+        _plain_name(model_id, entry)
+        _checked_folder(base, voxels / category / model_id, entry)
+        _checked_folder(base, renderings / category / model_id / "rendering", entry)
         folder = renderings / category / model_id / "rendering"
         if not folder.is_dir():
             raise DatasetError(f"{folder}: missing renderings for a model of ShapeNetVox32; restore the folder")
@@ -369,6 +433,7 @@ def _lines(path: Path) -> list[str]:
 
 def _onet(root: Path, split: str, wanted: set[str] | None, views: Sequence[int] | None, _: Path | None) -> list[Sample]:
     samples = []
+    base = root.resolve()
     for category_folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         category = category_folder.name
         if not _keep(category, wanted):
@@ -380,9 +445,14 @@ def _onet(root: Path, split: str, wanted: set[str] | None, views: Sequence[int] 
             raise DatasetError(f"{listing}: missing, though other split lists exist; choose another --split")
         else:  # ONet's layout without split lists (as often shared): every model is scored
             ids = sorted(p.parent.name for p in category_folder.glob("*/img_choy2016"))
+        source = listing if listing.is_file() else category_folder
         for model_id in ids:
+            entry = f"{source}: entry {model_id!r}"
+            _plain_name(model_id, entry)
             folder = category_folder / model_id
             images = folder / "img_choy2016"
+            _checked_folder(base, folder, entry)
+            _checked_folder(base, images, entry)
             if not images.is_dir():
                 raise DatasetError(f"{images}: missing; {category}/{split}.lst lists {model_id}")
             points = folder / "points.npz"
@@ -402,8 +472,13 @@ def _onet(root: Path, split: str, wanted: set[str] | None, views: Sequence[int] 
 
 def _v2_mesh(root: Path, category: str, model_id: str) -> Path | None:
     """The object's ShapeNetCore.v2 mesh in a `ShapeNetCore.v2/` folder beside ONet's, or None."""
-    mesh = root.parent / "ShapeNetCore.v2" / category / model_id / "models" / "model_normalized.obj"
-    return mesh if mesh.is_file() else None
+    v2 = root.parent / "ShapeNetCore.v2"
+    mesh = v2 / category / model_id / "models" / "model_normalized.obj"
+    if not mesh.is_file():
+        return None
+    # That folder is a dataset of its own: nothing in it may lead out of it.
+    _checked_folder(v2.resolve(), mesh.parent, f"{v2}: {category}/{model_id}")
+    return mesh
 
 
 def _pix3d(
@@ -418,22 +493,25 @@ def _pix3d(
         raise DatasetError(f"{index}: expected a list of entries with img, mask, model")
     allowed = set(_lines(split_file)) if split_file is not None else None
     samples = []
+    base = root.resolve()
     for number, entry in enumerate(entries):
         if not isinstance(entry, dict) or not {"img", "model"} <= set(entry):
             raise DatasetError(f"{index}: entry {number} lacks 'img' or 'model'")
+        named = f"{index}: entry {number}"
+        image = _relative_path(base, root, entry["img"], f"{named} 'img'")
+        model = _relative_path(base, root, entry["model"], f"{named} 'model'")
+        mask = _relative_path(base, root, entry["mask"], f"{named} 'mask'") if entry.get("mask") else None
         if allowed is not None and entry["img"] not in allowed:
             continue
         model_parts = Path(entry["model"]).parts
         category = str(entry.get("category") or (model_parts[1] if len(model_parts) > 2 else "all"))
         if not _keep(category, wanted):
             continue
-        model = Path(entry["model"])
         # Pix3D ids are per category folder, e.g. model/bed/IKEA_MALM_2/model.obj -> IKEA_MALM_2 (+ file stem
         # when a folder holds several models).
         model_id = model.parent.name if model.stem == "model" else f"{model.parent.name}-{model.stem}"
-        truth = TruthSource("pix3d", category, model_id, mesh=root / model, mesh_normalised=False)
-        mask = root / entry["mask"] if entry.get("mask") else None
-        samples.append(Sample(category, model_id, Path(entry["img"]).stem, root / entry["img"], truth, mask))
+        truth = TruthSource("pix3d", category, model_id, mesh=model, mesh_normalised=False)
+        samples.append(Sample(category, model_id, image.stem, image, truth, mask))
     return samples
 
 
@@ -454,7 +532,10 @@ def _folder(
     root: Path, _split: str, wanted: set[str] | None, _v: Sequence[int] | None, _f: Path | None
 ) -> list[Sample]:
     samples = []
+    base = root.resolve()
     for image, mesh in _folder_pairs(root):
+        _refuse_outside(base, image, f"{image.relative_to(root)}")
+        _refuse_outside(base, mesh, f"{mesh.relative_to(root)}")
         parent = image.parent.relative_to(root).as_posix()
         category = "all" if parent == "." else parent
         if not _keep(category, wanted):

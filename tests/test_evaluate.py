@@ -246,7 +246,7 @@ def test_pix3d_mask_cuts_out_the_object(tmp_path: Path, tiny_model: Any) -> None
         ("model/bed/IKEA_MALM_2/model.obj", real / "model" / "bed" / "IKEA_MALM_2" / "model.obj"),
     ):
         (root / link).parent.mkdir(parents=True, exist_ok=True)
-        (root / link).symlink_to(target)
+        shutil.copy(target, root / link)  # copies in tmp_path: links out of the dataset are refused
     entry = {"img": "img/bed/0001.png", "mask": "mask/bed/0001.png", "model": "model/bed/IKEA_MALM_2/model.obj"}
     (root / "pix3d.json").write_text(json.dumps([{**entry, "category": "bed"}]))
     layout, samples = read_samples(root)
@@ -759,3 +759,98 @@ def test_cli_bad_truth_files_are_one_failed_object_and_the_run_finishes(
     assert message in records[0]["error"]
     again = run_cli([*args, "--resume"], monkeypatch)
     assert again.exit_code == 1 and "0 scored, 4 already there" in again.output, again.output
+
+
+def make_pix3d(root: Path, entries: list[dict[str, Any]]) -> Path:
+    """A tiny Pix3D layout: one real bed photo, mask and model copied from ../shared/realdata, and `entries`."""
+    real = realdata_path("pix3d")
+    for name, source in (
+        ("img/bed/0001.png", real / "extra_resized_224" / "rgb.png"),
+        ("mask/bed/0001.png", real / "extra_resized_224" / "mask.png"),
+        ("model/bed/IKEA_MALM_2/model.obj", real / "model" / "bed" / "IKEA_MALM_2" / "model.obj"),
+    ):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, root / name)
+    (root / "pix3d.json").write_text(json.dumps(entries))
+    return root
+
+
+PIX3D_ENTRY = {"img": "img/bed/0001.png", "mask": "mask/bed/0001.png", "model": "model/bed/IKEA_MALM_2/model.obj"}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("model", "../outside/x.obj", "resolves outside the dataset folder"),
+        ("img", "../../../../etc/passwd", "resolves outside the dataset folder"),
+        ("mask", "/etc/passwd", "is an absolute path"),
+        ("model", "LINK", "resolves outside the dataset folder"),  # a symlink inside pointing out
+        ("img", None, "expected a relative path string, found None"),
+        ("model", 5, "expected a relative path string, found 5"),
+        ("img", ["a.png"], "expected a relative path string"),
+    ],
+)
+def test_cli_pix3d_entries_stay_inside_the_dataset(
+    tmp_path: Path, key: str, value: Any, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 items 1 and 2: paths out of the dataset (../, absolute, symlinks) and non-string values are refused
+    with one line naming the entry, before anything is read or scored."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+    root = tmp_path / "pix3d"
+    if value == "LINK":
+        (root / "model" / "bed" / "elsewhere").mkdir(parents=True)
+        (root / "model" / "bed" / "elsewhere" / "model.obj").symlink_to(outside / "x.obj")
+        value = "model/bed/elsewhere/model.obj"
+    make_pix3d(root, [{**PIX3D_ENTRY, "category": "bed"}, {**PIX3D_ENTRY, key: value}])
+    result = run_cli(["eval", root, "--predictions", tmp_path, "--results", tmp_path / "r.jsonl"], monkeypatch)
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], result.output
+    assert f"entry 1 '{key}'" in lines[0]  # names the entry
+    assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_split_lists_and_links_cannot_lead_out_of_onet_r2n2_synth_and_folder(synth: Path, tmp_path: Path) -> None:
+    """Issue 14 item 1 for the other layouts: a split list naming ../ or a folder or file linked out is refused."""
+    onet = tmp_path / "onet"
+    (onet / "02828884" / "a" / "img_choy2016").mkdir(parents=True)
+    (onet / "02828884" / "test.lst").write_text("../../../outside\n")
+    with pytest.raises(DatasetError, match=r"test\.lst: entry '\.\./\.\./\.\./outside'"):
+        read_samples(onet)
+    (onet / "02828884" / "test.lst").write_text("a\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    Image.new("RGB", (8, 8)).save(outside / "000.jpg")
+    (onet / "02828884" / "a" / "img_choy2016" / "000.jpg").symlink_to(outside / "000.jpg")
+    with pytest.raises(DatasetError, match=r"000\.jpg resolves outside the dataset folder"):
+        read_samples(onet)
+
+    r2n2 = make_r2n2(synth, tmp_path / "r2n2")
+    split_file = tmp_path / "split.txt"
+    split_file.write_text(f"{CATEGORIES[0]} ..\n")
+    with pytest.raises(DatasetError, match=r"split\.txt: entry .*plain file or folder name, found '\.\.'"):
+        read_samples(r2n2, split_file=split_file)
+    folder = next((r2n2 / "ShapeNetRendering").glob("*/*/rendering"))
+    (folder / "renderings.txt").write_text("00.png\n../../../../../x.png\n")
+    with pytest.raises(DatasetError, match=r"renderings\.txt: entry '\.\./"):
+        read_samples(r2n2, split="all")
+
+    copy = tmp_path / "synth"
+    shutil.copytree(synth, copy)
+    _, samples = read_samples(copy)
+    truth = samples[0].truth.pointcloud
+    assert truth is not None
+    shutil.move(truth, outside / "pointcloud.npz")
+    truth.symlink_to(outside / "pointcloud.npz")
+    with pytest.raises(DatasetError, match=r"pointcloud\.npz resolves outside the dataset folder"):
+        read_samples(copy)
+
+    pairs = tmp_path / "pairs"
+    pairs.mkdir()
+    Image.new("RGB", (8, 8)).save(pairs / "a.png")
+    (pairs / "a.obj").symlink_to(outside / "x.obj")
+    (outside / "x.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+    with pytest.raises(DatasetError, match=r"a\.obj: .* resolves outside"):
+        read_samples(pairs)
