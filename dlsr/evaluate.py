@@ -57,7 +57,7 @@ import platform
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -91,6 +91,8 @@ logger = logging.getLogger(__name__)
 
 FORMAT = "dlsr-eval/1"
 PROTOCOLS = ("onet", "r2n2")
+AUTO_PROTOCOL = "auto"
+"""`EvalConfig.protocol` value that `evaluate` resolves by layout (`protocol_for`) before anything is scored."""
 STATUSES = ("ok", "empty", "failed", "error")
 TABLE_METRICS = (
     "iou",
@@ -120,7 +122,7 @@ _VERSIONED = ("numpy", "scipy", "trimesh", "scikit-image", "torch", "libigl")
 class EvalConfig:
     """Everything that decides the numbers of an evaluation (recorded in every output; resume checks it)."""
 
-    protocol: str = "onet"  # IoU protocol: "onet" (100k points in the padded box) or "r2n2" (32^3 voxels)
+    protocol: str = "onet"  # IoU protocol: "onet" (100k points in the padded box), "r2n2" (32^3 voxels) or "auto"
     split: str = "test"  # train, val, test, or all (layouts without split lists)
     categories: tuple[str, ...] = ()  # synset ids or names; empty = all
     views: tuple[int, ...] | None = None  # view positions per object; None = all
@@ -137,8 +139,8 @@ class EvalConfig:
     voxel_threshold: float = 0.5  # voxel predictions (.npy probabilities): occupied where >= this
 
     def __post_init__(self) -> None:
-        if self.protocol not in PROTOCOLS:
-            raise ConfigError(f"unknown protocol {self.protocol!r}; choose onet or r2n2")
+        if self.protocol not in (*PROTOCOLS, AUTO_PROTOCOL):
+            raise ConfigError(f"unknown protocol {self.protocol!r}; choose onet, r2n2 or auto")
         if self.align not in ALIGNMENTS:
             raise ConfigError(f"unknown alignment {self.align!r}; choose one of {', '.join(ALIGNMENTS)}")
         if self.points < 1 or self.iou_points < 1:
@@ -226,6 +228,12 @@ def plan_samples(root: str | os.PathLike[str], config: EvalConfig) -> tuple[str,
                 kept.append(sample)
         samples = kept
     return layout, samples
+
+
+def protocol_for(layout: str) -> str:
+    """The IoU protocol the layout's ground truth supports: r2n2 for 3D-R2N2 (binvox voxels are its only truth),
+    onet (points in the padded box) for every other layout."""
+    return "r2n2" if layout == "r2n2" else "onet"
 
 
 def in_shard(sample: Sample, shard: tuple[int, int] | None) -> bool:
@@ -730,7 +738,7 @@ def evaluate(
     Args:
         root: dataset folder (any layout of `dlsr.layouts`).
         results: JSON-lines file to write (or continue with `resume`).
-        config: what to score and how.
+        config: what to score and how; protocol "auto" becomes `protocol_for(layout)` (recorded in the header).
         weights: weights file for the model (ignored with `config.predictions`); None finds the default.
         device: torch device for the network.
         batch_size: images per forward pass.
@@ -757,6 +765,8 @@ def evaluate(
         # Checked again when the file is opened; here so that nothing is loaded or run before the refusal.
         raise OutputError(f"{path}: results exist; pass --resume to continue them, or --overwrite to start over")
     layout, samples = plan_samples(root, config)
+    if config.protocol == AUTO_PROTOCOL:  # the header records the protocol used, so resume compares that
+        config = replace(config, protocol=protocol_for(layout))
     model = None
     predictions: dict[str, Path] = {}
     if config.predictions is not None:

@@ -854,3 +854,42 @@ def test_split_lists_and_links_cannot_lead_out_of_onet_r2n2_synth_and_folder(syn
     (outside / "x.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
     with pytest.raises(DatasetError, match=r"a\.obj: .* resolves outside"):
         read_samples(pairs)
+
+
+def test_cli_r2n2_layout_picks_the_voxel_protocol(synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14 item 19: binvox is 3D-R2N2's only truth, so IoU is scored on it without --protocol r2n2."""
+    root = make_r2n2(synth, tmp_path / "r2n2")
+    predictions = ground_truth_predictions(synth, tmp_path / "pred")
+    args = ["eval", root, "--predictions", predictions, "--out", tmp_path / "out", "--points", "2000", "--json"]
+    result = run_cli(args, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "IoU protocol r2n2 (picked for the r2n2 layout" in result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["header"]["config"]["protocol"] == "r2n2"  # what was used, so --resume compares that
+    assert payload["summary"]["iou_sources"] == {"voxels": 4} and payload["summary"]["instance_mean"]["iou"] > 0.9
+    resumed = run_cli([*args, "--resume", "--protocol", "r2n2"], monkeypatch)
+    assert resumed.exit_code == 0 and json.loads(resumed.stdout)["skipped"] == 4, resumed.output
+
+
+def test_cli_default_output_is_a_folder_per_dataset_split_and_weights(
+    synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 20: no ./results.jsonl that a second evaluation trips on; the run says where results went."""
+    ground_truth_predictions(synth, tmp_path / "pred")
+    shutil.copytree(tmp_path / "pred", tmp_path / "other")  # a second model's predictions
+    monkeypatch.chdir(tmp_path)
+    for name in ("pred", "other"):
+        args = ["eval", synth, "--predictions", tmp_path / name, "--points", "2000", "--iou-points", "2000"]
+        result = run_cli(args, monkeypatch)
+        assert result.exit_code == 0, result.output
+        folder = Path("eval") / f"{synth.name}-test-predictions-{name}"
+        assert f"results go to {folder}/" in result.stderr
+        assert result.stdout.strip() == str(folder / "results.jsonl")
+        assert (tmp_path / folder / "results.jsonl").is_file() and (tmp_path / folder / "summary.json").is_file()
+    assert not (tmp_path / "results.jsonl").exists()
+    from dlsr.cli import default_eval_folder
+
+    weights = tmp_path / "w" / "tiny.safetensors"
+    weights.parent.mkdir()
+    weights.touch()
+    assert default_eval_folder(synth, "val", weights, None) == Path("eval") / f"{synth.name}-val-tiny"
