@@ -800,7 +800,8 @@ def _print_eval(summary: dict[str, Any], header: dict[str, Any], as_json: bool, 
             )
             console.print(f"no IoU: the ground truth has no {need}; see --protocol in `dlsr eval --help`")
         elif sources:
-            told = ", ".join(f"{source} ({count} samples)" for source, count in sources.items())
+            ordered = sorted(sources, key=lambda source: (source == "none", source))
+            told = ", ".join(f"{source} ({sources[source]} samples)" for source in ordered)
             left_out = "; samples without it (none) are left out of the IoU means" if "none" in sources else ""
             console.print(f"IoU ground truth: {told}{left_out}")
         if summary["instance_mean"]["topology_match"] is None:

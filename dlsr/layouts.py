@@ -472,7 +472,7 @@ def _onet(root: Path, split: str, wanted: set[str] | None, views: Sequence[int] 
 
 def _v2_mesh(root: Path, category: str, model_id: str) -> Path | None:
     """The object's ShapeNetCore.v2 mesh in a `ShapeNetCore.v2/` folder beside ONet's, or None."""
-    v2 = root.parent / "ShapeNetCore.v2"
+    v2 = root.absolute().parent / "ShapeNetCore.v2"  # absolute: the parent of "." is "." itself
     mesh = v2 / category / model_id / "models" / "model_normalized.obj"
     if not mesh.is_file():
         return None
