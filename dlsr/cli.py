@@ -839,6 +839,8 @@ def _print_eval(summary: dict[str, Any], header: dict[str, Any], as_json: bool, 
     if not quiet:
         config = header["config"]
         title = f"{header['layout']} {config['split']} split, IoU protocol {config['protocol']}"
+        if extra.get("protocol_picked"):
+            title += f" (picked for the {header['layout']} layout; --protocol to choose)"
         console = _stderr_console()
         if not console.is_terminal:
             # A pipe or log file has no width; Rich would assume 80 columns and cut the numbers short.
@@ -846,9 +848,19 @@ def _print_eval(summary: dict[str, Any], header: dict[str, Any], as_json: bool, 
 
             console = Console(stderr=True, highlight=False, soft_wrap=True, width=120)
         console.print(_eval_table(summary, title))
+        sources = summary.get("iou_sources") or {}
         if summary["instance_mean"]["iou"] is None:
-            need = "voxels (binvox)" if config["protocol"] == "r2n2" else "occupancy points (points.npz) or a mesh"
+            need = (
+                "voxels (binvox)"
+                if config["protocol"] == "r2n2"
+                else "occupancy points (points.npz), a mesh, or for ONet data a ShapeNetCore.v2 mesh beside it"
+            )
             console.print(f"no IoU: the ground truth has no {need}; see --protocol in `dlsr eval --help`")
+        elif sources:
+            ordered = sorted(sources, key=lambda source: (source == "none", source))
+            told = ", ".join(f"{source} ({sources[source]} samples)" for source in ordered)
+            left_out = "; samples without it (none) are left out of the IoU means" if "none" in sources else ""
+            console.print(f"IoU ground truth: {told}{left_out}")
         if summary["instance_mean"]["topology_match"] is None:
             console.print("no topology match: the ground truth is a point cloud, without a mesh to count parts in")
 
@@ -865,17 +877,27 @@ def eval_run(
     views: Annotated[str, typer.Option(help="'all' or view numbers per object, e.g. 0,6,12.")] = "all",
     limit: Annotated[int | None, typer.Option(min=1, help="Score only the first N samples of each category.")] = None,
     protocol: Annotated[
-        str, typer.Option(help="IoU: onet (100k points in the padded box) or r2n2 (32^3 voxels).")
-    ] = "onet",
+        str,
+        typer.Option(
+            help="IoU: onet (100k points in the padded box), r2n2 (32^3 voxels), or auto: r2n2 on a 3D-R2N2 layout "
+            "(its binvox truth), onet otherwise."
+        ),
+    ] = "auto",
     layout: Annotated[str | None, typer.Option(help="synth, r2n2, onet, pix3d or folder (default: detected).")] = None,
     split_file: Annotated[Path | None, typer.Option(help="r2n2/pix3d: a file of category/model_id lines.")] = None,
     align: Annotated[
         str, typer.Option(help="Apply to predictions first: none, swap-xy, swap-xz, swap-yz, v2-to-v1, v1-to-v2.")
     ] = "none",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for results.jsonl, summary.json.")] = None,
-    results: Annotated[
-        Path | None, typer.Option(help="JSON-lines results file, instead of --out (default: ./results.jsonl).")
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for results.jsonl, summary.json (default: eval/DATASET-SPLIT-WEIGHTS, e.g. "
+            "eval/synth-200-test-dlsr-dls-32).",
+        ),
     ] = None,
+    results: Annotated[Path | None, typer.Option(help="JSON-lines results file, instead of --out.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print header and summary as JSON on stdout.")] = False,
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write the table as CSV.")] = None,
     report: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report.")] = None,
@@ -933,6 +955,9 @@ def eval_run(
         raise _usage_error(str(exc)) from None
     if layout is not None and layout not in ("synth", "r2n2", "onet", "pix3d", "folder"):
         raise _usage_error(f"--layout {layout!r}: choose synth, r2n2, onet, pix3d or folder")
+    chosen_out = out is None and results is None
+    if chosen_out:
+        out = default_eval_folder(dataset, split, weights, predictions)
     results_path = results if results is not None else (out or Path(".")) / "results.jsonl"
     results_path = with_shard_suffix(results_path, shard_range)  # its folder is made when results are written
     console = _stderr_console()
@@ -942,6 +967,8 @@ def eval_run(
     started = time.perf_counter()
 
     def on_start(total: int, skipped: int) -> None:
+        if chosen_out and not quiet:
+            console.print(f"results go to {out}/ (the default for this dataset, split and weights; --out to choose)")
         progress.start()
         progress.update(task, total=total)
         if skipped and not quiet:
@@ -972,6 +999,8 @@ def eval_run(
 
         write_report(run.results, report, weights=weights, device=device)
     extra = {"results": str(run.results), "scored": run.scored, "skipped": run.skipped, "seconds": run.seconds}
+    if protocol == "auto":
+        extra["protocol_picked"] = True
     _print_eval(run.summary, run.header, json_output, csv_path, quiet, extra)
     if not quiet:
         console.print(
@@ -982,6 +1011,18 @@ def eval_run(
         sys.stdout.write(f"{run.results}\n")
     if run.summary["errors"] or run.summary["failures"] - run.summary["empty"]:
         raise typer.Exit(1)
+
+
+def default_eval_folder(dataset: Path, split: str, weights: Path | None, predictions: Path | None) -> Path:
+    """eval/DATASET-SPLIT-WEIGHTS under the working folder: a second evaluation (other data, split or weights)
+    gets its own folder instead of meeting the first one's results."""
+    if predictions is not None:
+        scored = f"predictions-{predictions.resolve().name}"
+    else:
+        from dlsr.checkpoint import find_weights
+
+        scored = find_weights(weights).stem
+    return Path("eval") / f"{dataset.resolve().name}-{split}-{scored}"
 
 
 @eval_app.command("merge")

@@ -11,7 +11,8 @@ normalised frame (bounding box centred, longest side 1, y up, ShapeNet v1 axes) 
   100 000) area-uniform samples of the prediction, against the object's `pointcloud.npz` as stored (ONet) or as
   many samples of the true mesh (or voxel surface). Definitions and scale factors: `dlsr.metrics`.
 * IoU, protocol ``onet``: occupancy of 100 000 points uniform in the padded box (side 1.1) against the true
-  labels (`points.npz`, or the true mesh's inside, `layouts.inside_mesh`). The model's occupancy is the sign of
+  labels (`points.npz`, or the true mesh's inside, `layouts.inside_mesh`, or for ONet data without points.npz its
+  ShapeNetCore.v2 mesh's, `layouts.v2_mesh_on_cloud`). The model's occupancy is the sign of
   its SDF resampled exactly as for meshing (trilinear between those samples: the mesh's own inside); a mesh
   file's is `layouts.inside_mesh` (ray parity when watertight, else |winding number| > 0.5). Protocol
   ``r2n2``: the prediction voxelised like binvox
@@ -56,7 +57,7 @@ import platform
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -90,6 +91,8 @@ logger = logging.getLogger(__name__)
 
 FORMAT = "dlsr-eval/1"
 PROTOCOLS = ("onet", "r2n2")
+AUTO_PROTOCOL = "auto"
+"""`EvalConfig.protocol` value that `evaluate` resolves by layout (`protocol_for`) before anything is scored."""
 STATUSES = ("ok", "empty", "failed", "error")
 TABLE_METRICS = (
     "iou",
@@ -119,7 +122,7 @@ _VERSIONED = ("numpy", "scipy", "trimesh", "scikit-image", "torch", "libigl")
 class EvalConfig:
     """Everything that decides the numbers of an evaluation (recorded in every output; resume checks it)."""
 
-    protocol: str = "onet"  # IoU protocol: "onet" (100k points in the padded box) or "r2n2" (32^3 voxels)
+    protocol: str = "onet"  # IoU protocol: "onet" (100k points in the padded box), "r2n2" (32^3 voxels) or "auto"
     split: str = "test"  # train, val, test, or all (layouts without split lists)
     categories: tuple[str, ...] = ()  # synset ids or names; empty = all
     views: tuple[int, ...] | None = None  # view positions per object; None = all
@@ -136,12 +139,14 @@ class EvalConfig:
     voxel_threshold: float = 0.5  # voxel predictions (.npy probabilities): occupied where >= this
 
     def __post_init__(self) -> None:
-        if self.protocol not in PROTOCOLS:
-            raise ConfigError(f"unknown protocol {self.protocol!r}; choose onet or r2n2")
+        if self.protocol not in (*PROTOCOLS, AUTO_PROTOCOL):
+            raise ConfigError(f"unknown protocol {self.protocol!r}; choose onet, r2n2 or auto")
         if self.align not in ALIGNMENTS:
             raise ConfigError(f"unknown alignment {self.align!r}; choose one of {', '.join(ALIGNMENTS)}")
         if self.points < 1 or self.iou_points < 1:
             raise ConfigError(f"points and iou_points must be positive, got {self.points}, {self.iou_points}")
+        if self.views is not None:
+            _refuse_repeated_views(self.views)
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"--limit must be at least 1, got {self.limit}")
         if self.mesh_resolution < 2:
@@ -191,7 +196,16 @@ def parse_views(text: str | None) -> tuple[int, ...] | None:
         raise ConfigError(f"--views {text!r}: expected 'all' or view numbers like 0,6,12") from None
     if not views or min(views) < 0:
         raise ConfigError(f"--views {text!r}: expected 'all' or non-negative view numbers like 0,6,12")
+    _refuse_repeated_views(views)
     return views
+
+
+def _refuse_repeated_views(views: Sequence[int]) -> None:
+    """A view given twice would be scored twice: two records with one key, counted twice in the means."""
+    repeated = sorted({view for view in views if list(views).count(view) > 1})
+    if repeated:
+        listed = ",".join(str(view) for view in views)
+        raise ConfigError(f"--views {listed}: view {repeated[0]} is given twice; name each view once")
 
 
 def plan_samples(root: str | os.PathLike[str], config: EvalConfig) -> tuple[str, list[Sample]]:
@@ -214,6 +228,12 @@ def plan_samples(root: str | os.PathLike[str], config: EvalConfig) -> tuple[str,
                 kept.append(sample)
         samples = kept
     return layout, samples
+
+
+def protocol_for(layout: str) -> str:
+    """The IoU protocol the layout's ground truth supports: r2n2 for 3D-R2N2 (binvox voxels are its only truth),
+    onet (points in the padded box) for every other layout."""
+    return "r2n2" if layout == "r2n2" else "onet"
 
 
 def in_shard(sample: Sample, shard: tuple[int, int] | None) -> bool:
@@ -569,8 +589,8 @@ def _voxel_prediction(path: Path, config: EvalConfig, truth: Truth) -> _Predicti
     else:
         try:
             values = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise DatasetError(f"{path}: not a readable .npy array ({exc})") from None
+        except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty file
+            raise DatasetError(f"{path}: not a readable .npy array ({exc or 'empty file'})") from None
     expected = truth.voxels.occupancy.shape
     if values.shape != expected:
         raise DatasetError(f"{path}: voxel prediction of shape {values.shape}; the ground truth is {expected}")
@@ -718,7 +738,7 @@ def evaluate(
     Args:
         root: dataset folder (any layout of `dlsr.layouts`).
         results: JSON-lines file to write (or continue with `resume`).
-        config: what to score and how.
+        config: what to score and how; protocol "auto" becomes `protocol_for(layout)` (recorded in the header).
         weights: weights file for the model (ignored with `config.predictions`); None finds the default.
         device: torch device for the network.
         batch_size: images per forward pass.
@@ -745,6 +765,8 @@ def evaluate(
         # Checked again when the file is opened; here so that nothing is loaded or run before the refusal.
         raise OutputError(f"{path}: results exist; pass --resume to continue them, or --overwrite to start over")
     layout, samples = plan_samples(root, config)
+    if config.protocol == AUTO_PROTOCOL:  # the header records the protocol used, so resume compares that
+        config = replace(config, protocol=protocol_for(layout))
     model = None
     predictions: dict[str, Path] = {}
     if config.predictions is not None:
@@ -935,11 +957,13 @@ def summarise(records: Iterable[dict[str, Any]], names: dict[str, str] | None = 
 
     Returns:
         JSON-able {"metrics": [...], "categories": {id: {"name", "count", "failures", "empty", "errors", <metric>:
-        mean or None}}, "class_mean": {...}, "instance_mean": {...}, "count", "failures", "empty", "errors"}.
+        mean or None}}, "class_mean": {...}, "instance_mean": {...}, "count", "failures", "empty", "errors",
+        "iou_sources": {the IoU truth ("points.npz", "mesh", "shapenet-v2 mesh", "voxels" or "none"): samples}}.
     """
     names = names or {}
     sums: dict[str, dict[str, list[float]]] = {}  # category -> metric -> [sum, count]
     counts: dict[str, dict[str, int]] = {}
+    iou_sources: dict[str, int] = {}
     for record in records:
         if record.get("type") != "sample":
             continue
@@ -948,6 +972,8 @@ def summarise(records: Iterable[dict[str, Any]], names: dict[str, str] | None = 
         tally[record["status"]] = tally.get(record["status"], 0) + 1
         if record["status"] == "error":
             continue
+        source = record.get("iou_source") or "none"
+        iou_sources[source] = iou_sources.get(source, 0) + 1
         column = sums.setdefault(category, {metric: [0.0, 0] for metric in TABLE_METRICS})
         for metric in TABLE_METRICS:
             value = record.get(metric)
@@ -984,6 +1010,7 @@ def summarise(records: Iterable[dict[str, Any]], names: dict[str, str] | None = 
         "failures": sum(row["failures"] for row in rows.values()),
         "empty": sum(row["empty"] for row in rows.values()),
         "errors": sum(row["errors"] for row in rows.values()),
+        "iou_sources": dict(sorted(iou_sources.items())),
     }
 
 

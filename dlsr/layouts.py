@@ -10,6 +10,8 @@ Five layouts are read, detected from the folder or named with `layout=`:
   and the rest test (3D-R2N2's `dataset_portion`), or a split file.
 * ``onet``: Occupancy Networks' preprocessed ShapeNet: `<synset>/<id>/img_choy2016/NNN.jpg`, `pointcloud.npz`,
   `points.npz` when present, `<synset>/{split}.lst` when present (else every model), `metadata.yaml` names.
+  Without `points.npz`, a `ShapeNetCore.v2/<synset>/<id>/models/model_normalized.obj` beside the root folder
+  (`ROOT/../ShapeNetCore.v2`) gives the IoU labels (below).
 * ``pix3d``: `pix3d.json` entries (img, mask, model, category); the mask cuts the object out of the photo.
 * ``folder``: `NAME.png` (or .jpg, .jpeg, .webp) beside `NAME.obj|ply|off|stl|glb`, in ROOT or its subfolders
   (the subfolder is the category, "all" at the top).
@@ -24,7 +26,12 @@ axes (y up, front +x), bounding box centred at the origin, longest side 1.
   There is no mesh: the surface is the boundary of the occupied cubes (`voxel_surface`).
 * onet: `pointcloud.npz` and `points.npz` points are ONet's normalised ShapeNet v1 frame, which is this one
   (measured: the real table's cloud spans exactly [-0.5, 0.5] along its longest axis, centred). `loc`/`scale`
-  (the way back to the raw mesh) are not used. No mesh, so no ground-truth topology.
+  (the way back to the raw mesh) are not used. No mesh, so no ground-truth topology. A ShapeNetCore.v2 mesh
+  (when there is no `points.npz`) is turned a quarter about y into v1's axes and its bounding box put on the
+  bounding box of `pointcloud.npz` (`v2_mesh_on_cloud`; Chamfer-L1 to the cloud 0.002-0.007 measured on 34
+  objects); IoU points are then drawn as for a mesh and labelled by its winding number (iou_source
+  "shapenet-v2 mesh"). Objects without that .obj have no IoU truth: the 128^3 `.solid.binvox` beside it was
+  tried and rejected, its cells agree with the mesh's winding-number inside at IoU 0.16-0.77 only (thin parts).
 * pix3d, folder: the mesh's bounding box is centred and scaled (`dlsr.groundtruth.normalise`); its axes are
   taken as they are (y up is assumed; Pix3D's front direction is not verified here).
 
@@ -38,6 +45,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -84,6 +92,7 @@ class TruthSource:
     mesh_normalised: bool = True  # False: centre and scale the mesh's bounding box first
     pointcloud: Path | None = None  # ONet pointcloud.npz: surface points and normals, normalised frame
     points: Path | None = None  # ONet points.npz: IoU points and occupancies, normalised frame
+    v2_mesh: Path | None = None  # ShapeNetCore.v2 mesh of an ONet object: its IoU labels when there is no points.npz
     voxels: Path | None = None  # binvox file
     voxel_frame: str = "header"  # "header": the binvox header places the voxels; "r2n2": see the module docstring
 
@@ -135,7 +144,7 @@ class Truth:
     topology: tuple[float, float] = (float("nan"), float("nan"))  # (components, genus); NaN without a mesh
     iou_points: np.ndarray | None = None  # float64 (P, 3) uniform in the padded box
     occupancy: np.ndarray | None = None  # bool (P,)
-    iou_source: str = ""  # "points.npz", "mesh" or "" (none)
+    iou_source: str = ""  # "points.npz", "mesh", "shapenet-v2 mesh" or "" (none)
     voxels: VoxelTruth | None = None
     mesh: trimesh.Trimesh | None = field(default=None, repr=False)  # for pictures
 
@@ -264,8 +273,61 @@ def _rendering_names(folder: Path) -> list[str]:
     """Image file names of a 3D-R2N2 style rendering folder: renderings.txt order, else sorted PNGs."""
     listing = folder / "renderings.txt"
     if listing.is_file():
-        return [line.strip() for line in listing.read_text().splitlines() if line.strip()]
+        names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
+        for name in names:
+            _plain_name(name, f"{listing}: entry {name!r}")
+        return names
     return sorted(p.name for p in folder.glob("*.png"))
+
+
+# Every path a layout or split file names must stay inside the dataset folder: a pix3d.json or a split list from
+# elsewhere must not make `dlsr eval` open (and score, and show in reports) files anywhere on the machine. Folders
+# are resolved (symlinks followed) and their symlinked entries too, so that a link out of the dataset is refused
+# without a system call per image.
+
+
+def _outside(base: Path, path: Path) -> bool:
+    """Whether `path` resolves (symlinks followed) outside `base`, itself resolved."""
+    return not path.resolve().is_relative_to(base)
+
+
+def _refuse_outside(base: Path, path: Path, entry: str) -> Path:
+    """`path` when it resolves inside `base` (resolved); else a DatasetError naming `entry`."""
+    if _outside(base, path):
+        raise DatasetError(
+            f"{entry}: {path} resolves outside the dataset folder {base}; dlsr reads only files inside the dataset "
+            "(copy the file in, or fix the entry)"
+        )
+    return path
+
+
+def _checked_folder(base: Path, folder: Path, entry: str) -> None:
+    """Refuse `folder`, or a symlink in it, that resolves outside `base` (resolved). A missing folder passes: the
+    readers report it where they need it."""
+    _refuse_outside(base, folder, entry)
+    try:
+        with os.scandir(folder) as found:
+            links = [Path(item.path) for item in found if item.is_symlink()]
+    except OSError:
+        return
+    for link in links:
+        _refuse_outside(base, link, f"{entry}/{link.name}")
+
+
+def _plain_name(name: str, entry: str) -> str:
+    """`name` when it is one file or folder name (no separator, not . or ..), else a DatasetError naming `entry`."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name:
+        raise DatasetError(f"{entry}: expected a plain file or folder name, found {name!r}; fix the entry")
+    return name
+
+
+def _relative_path(base: Path, root: Path, value: object, entry: str) -> Path:
+    """`root / value` for a relative path string `value` that stays inside the dataset (`base`: root resolved)."""
+    if not isinstance(value, str) or not value.strip():
+        raise DatasetError(f"{entry}: expected a relative path string, found {value!r}; fix the entry")
+    if Path(value).is_absolute():
+        raise DatasetError(f"{entry}: {value!r} is an absolute path; give it relative to the dataset folder {root}")
+    return _refuse_outside(base, root / value, entry)
 
 
 def _synth(
@@ -285,8 +347,13 @@ def _synth(
             which = f" for categories {', '.join(sorted(wanted))}" if wanted else ""
             raise DatasetError(f"{root}: no {split} split{which}; make it with `dlsr data synth` or `dlsr data index`")
     samples = []
+    base = root.resolve()
     for record in records:
         folder = record.folder
+        entry = f"{root / record.category}/*.lst: entry {record.model_id!r}"
+        _plain_name(record.model_id, entry)
+        _checked_folder(base, folder, entry)
+        _checked_folder(base, folder / "rendering", entry)
         truth = TruthSource(
             "synth",
             record.category,
@@ -312,9 +379,15 @@ def _r2n2(
             raise DatasetError(f"{folder}: missing; the 3D-R2N2 layout needs ShapeNetRendering/ and ShapeNetVox32/")
     chosen = _r2n2_split(root, voxels, split, split_file)
     samples = []
+    base = root.resolve()
     for category, model_id in chosen:
         if not _keep(category, wanted):
             continue
+        entry = f"{split_file or voxels}: entry {category}/{model_id}"
+        _plain_name(category, entry)
+        _plain_name(model_id, entry)
+        _checked_folder(base, voxels / category / model_id, entry)
+        _checked_folder(base, renderings / category / model_id / "rendering", entry)
         folder = renderings / category / model_id / "rendering"
         if not folder.is_dir():
             raise DatasetError(f"{folder}: missing renderings for a model of ShapeNetVox32; restore the folder")
@@ -360,6 +433,7 @@ def _lines(path: Path) -> list[str]:
 
 def _onet(root: Path, split: str, wanted: set[str] | None, views: Sequence[int] | None, _: Path | None) -> list[Sample]:
     samples = []
+    base = root.resolve()
     for category_folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         category = category_folder.name
         if not _keep(category, wanted):
@@ -371,22 +445,40 @@ def _onet(root: Path, split: str, wanted: set[str] | None, views: Sequence[int] 
             raise DatasetError(f"{listing}: missing, though other split lists exist; choose another --split")
         else:  # ONet's layout without split lists (as often shared): every model is scored
             ids = sorted(p.parent.name for p in category_folder.glob("*/img_choy2016"))
+        source = listing if listing.is_file() else category_folder
         for model_id in ids:
+            entry = f"{source}: entry {model_id!r}"
+            _plain_name(model_id, entry)
             folder = category_folder / model_id
             images = folder / "img_choy2016"
+            _checked_folder(base, folder, entry)
+            _checked_folder(base, images, entry)
             if not images.is_dir():
                 raise DatasetError(f"{images}: missing; {category}/{split}.lst lists {model_id}")
+            points = folder / "points.npz"
             truth = TruthSource(
                 "onet",
                 category,
                 model_id,
                 pointcloud=folder / "pointcloud.npz",
-                points=folder / "points.npz" if (folder / "points.npz").is_file() else None,
+                points=points if points.is_file() else None,
+                v2_mesh=None if points.is_file() else _v2_mesh(root, category, model_id),
             )
             names = sorted(p.name for p in images.glob("*.jpg"))
             for view in _pick_views(len(names), views, images):
                 samples.append(Sample(category, model_id, Path(names[view]).stem, images / names[view], truth))
     return samples
+
+
+def _v2_mesh(root: Path, category: str, model_id: str) -> Path | None:
+    """The object's ShapeNetCore.v2 mesh in a `ShapeNetCore.v2/` folder beside ONet's, or None."""
+    v2 = root.absolute().parent / "ShapeNetCore.v2"  # absolute: the parent of "." is "." itself
+    mesh = v2 / category / model_id / "models" / "model_normalized.obj"
+    if not mesh.is_file():
+        return None
+    # That folder is a dataset of its own: nothing in it may lead out of it.
+    _checked_folder(v2.resolve(), mesh.parent, f"{v2}: {category}/{model_id}")
+    return mesh
 
 
 def _pix3d(
@@ -401,22 +493,25 @@ def _pix3d(
         raise DatasetError(f"{index}: expected a list of entries with img, mask, model")
     allowed = set(_lines(split_file)) if split_file is not None else None
     samples = []
+    base = root.resolve()
     for number, entry in enumerate(entries):
         if not isinstance(entry, dict) or not {"img", "model"} <= set(entry):
             raise DatasetError(f"{index}: entry {number} lacks 'img' or 'model'")
+        named = f"{index}: entry {number}"
+        image = _relative_path(base, root, entry["img"], f"{named} 'img'")
+        model = _relative_path(base, root, entry["model"], f"{named} 'model'")
+        mask = _relative_path(base, root, entry["mask"], f"{named} 'mask'") if entry.get("mask") else None
         if allowed is not None and entry["img"] not in allowed:
             continue
         model_parts = Path(entry["model"]).parts
         category = str(entry.get("category") or (model_parts[1] if len(model_parts) > 2 else "all"))
         if not _keep(category, wanted):
             continue
-        model = Path(entry["model"])
         # Pix3D ids are per category folder, e.g. model/bed/IKEA_MALM_2/model.obj -> IKEA_MALM_2 (+ file stem
         # when a folder holds several models).
         model_id = model.parent.name if model.stem == "model" else f"{model.parent.name}-{model.stem}"
-        truth = TruthSource("pix3d", category, model_id, mesh=root / model, mesh_normalised=False)
-        mask = root / entry["mask"] if entry.get("mask") else None
-        samples.append(Sample(category, model_id, Path(entry["img"]).stem, root / entry["img"], truth, mask))
+        truth = TruthSource("pix3d", category, model_id, mesh=model, mesh_normalised=False)
+        samples.append(Sample(category, model_id, image.stem, image, truth, mask))
     return samples
 
 
@@ -437,7 +532,10 @@ def _folder(
     root: Path, _split: str, wanted: set[str] | None, _v: Sequence[int] | None, _f: Path | None
 ) -> list[Sample]:
     samples = []
+    base = root.resolve()
     for image, mesh in _folder_pairs(root):
+        _refuse_outside(base, image, f"{image.relative_to(root)}")
+        _refuse_outside(base, mesh, f"{mesh.relative_to(root)}")
         parent = image.parent.relative_to(root).as_posix()
         category = "all" if parent == "." else parent
         if not _keep(category, wanted):
@@ -481,7 +579,9 @@ def load_truth(
     `surface_points` samples drawn uniformly by area from the mesh, or from the voxel surface. IoU points:
     `points.npz` when it holds at least `iou_points` uniform points (ONet's files: all of them; dlsr's: the
     first `uniform_count`); else `iou_points` uniform points in the padded box labelled by the mesh's winding
-    number; else the uniform points of `points.npz` there are; else none.
+    number; else the uniform points of `points.npz` there are; else the same uniform points labelled by an ONet
+    object's ShapeNetCore.v2 mesh (`v2_mesh_on_cloud`); else none. Uniform points depend only on `seed` and the
+    object (`object_seed`).
 
     Raises:
         DatasetError: a file is missing or unreadable; nothing to sample a surface from.
@@ -510,15 +610,52 @@ def load_truth(
         raise DatasetError(f"{source.category}/{source.model_id}: no ground-truth surface (mesh, pointcloud, voxels)")
     truth = Truth(points, normals, surface_source, topo, voxels=voxels, mesh=mesh)
     stored = _read_iou_points(source.points) if source.points is not None else None
+    half = (1.0 + IOU_PADDING) / 2.0
     if stored is not None and len(stored[0]) >= iou_points:
         truth.iou_points, truth.occupancy, truth.iou_source = stored[0], stored[1], "points.npz"
     elif mesh is not None and truth.surface_source != "voxels":
-        half = (1.0 + IOU_PADDING) / 2.0
         uniform = rng.uniform(-half, half, size=(iou_points, 3))
         truth.iou_points, truth.occupancy, truth.iou_source = uniform, inside_mesh(mesh, uniform), "mesh"
     elif stored is not None:
         truth.iou_points, truth.occupancy, truth.iou_source = stored[0], stored[1], "points.npz"
+    elif source.v2_mesh is not None:
+        from dlsr.groundtruth import MeshField
+
+        # Shown in reports; topology stays unknown (ShapeNet's meshes are polygon soups: their parts and genus are
+        # not the object's).
+        truth.mesh = v2_mesh_on_cloud(_truth_mesh(source.v2_mesh, True), points)
+        uniform = rng.uniform(-half, half, size=(iou_points, 3))
+        # Always the winding number, never ray parity: a soup of overlapping closed parts can pass as watertight,
+        # and a ray through two overlapping parts crosses 4 faces and calls the point outside.
+        truth.iou_points, truth.occupancy = uniform, MeshField(truth.mesh).inside(uniform)
+        truth.iou_source = "shapenet-v2 mesh"
     return truth
+
+
+def v2_mesh_on_cloud(mesh: trimesh.Trimesh, cloud: np.ndarray) -> trimesh.Trimesh:
+    """A ShapeNetCore.v2 mesh moved onto its object's ONet surface points: turned into v1's axes
+    (`ALIGNMENTS["v2-to-v1"]`), then its bounding box centred on the cloud's and scaled (uniformly) to the
+    cloud's longest side.
+
+    v2's `model_normalized` is centred with diagonal 1, ONet's frame is longest side 1 (module docstring), and
+    the two differ by a small offset besides the turn (shared/realdata/README.md). Measured on the 34 objects with
+    a mesh in shared/realdata and shared/realval: Chamfer-L1 to pointcloud.npz 0.0023-0.0074 (20k samples each;
+    that includes the sampling spacing), and the per-axis scale ratios agree to 0.2 %, so one scale fits.
+
+    Args:
+        mesh: the v2 mesh as loaded.
+        cloud: float (N, 3) the object's pointcloud.npz points, normalised frame.
+
+    Returns:
+        A moved copy, in the normalised frame.
+    """
+    turned = np.asarray(mesh.vertices, dtype=np.float64) @ ALIGNMENTS["v2-to-v1"].T
+    low, high = turned.min(axis=0), turned.max(axis=0)
+    cloud_low, cloud_high = cloud.min(axis=0), cloud.max(axis=0)
+    scale = float((cloud_high - cloud_low).max() / (high - low).max())
+    moved = mesh.copy()
+    moved.vertices = (turned - (low + high) / 2.0) * scale + (cloud_low + cloud_high) / 2.0
+    return moved
 
 
 def inside_mesh(mesh: trimesh.Trimesh, points: np.ndarray) -> np.ndarray:
@@ -620,8 +757,9 @@ def _read_pointcloud(path: Path) -> tuple[np.ndarray, np.ndarray]:
             normals = np.asarray(archive["normals"], dtype=np.float64)
     except FileNotFoundError:
         raise DatasetError(f"{path}: missing ground-truth surface samples") from None
-    except (OSError, KeyError, ValueError) as exc:
-        raise DatasetError(f"{path}: unreadable pointcloud.npz ({exc}); it needs 'points' and 'normals'") from None
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # EOFError: an empty file
+        needs = "it needs 'points' and 'normals'"
+        raise DatasetError(f"{path}: unreadable pointcloud.npz ({_why(exc)}); {needs}") from None
     if points.ndim != 2 or points.shape[1] != 3 or normals.shape != points.shape or len(points) == 0:
         raise DatasetError(f"{path}: expected points and normals of one shape (N, 3), found {points.shape}")
     if not np.isfinite(points).all():
@@ -637,10 +775,20 @@ def _read_iou_points(path: Path) -> tuple[np.ndarray, np.ndarray]:
             uniform = int(archive["uniform_count"]) if "uniform_count" in archive.files else len(points)
     except FileNotFoundError:
         raise DatasetError(f"{path}: missing occupancy samples") from None
-    except (OSError, KeyError, ValueError) as exc:
-        raise DatasetError(f"{path}: unreadable points.npz ({exc}); it needs 'points' and 'occupancies'") from None
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # EOFError: an empty file
+        needs = "it needs 'points' and 'occupancies'"
+        raise DatasetError(f"{path}: unreadable points.npz ({_why(exc)}); {needs}") from None
     # ONet packs occupancies into bits (np.packbits); unpacked files hold one value per point.
     occupancy = np.unpackbits(packed)[: len(points)] if packed.size < len(points) else packed.reshape(-1)
     if points.ndim != 2 or points.shape[1] != 3 or len(occupancy) != len(points):
         raise DatasetError(f"{path}: points {points.shape} and occupancies {packed.shape} do not match")
+    if not np.isfinite(points).all():  # NaN points are outside everything: IoU would drift to 0 unnoticed
+        raise DatasetError(f"{path}: holds non-finite points; regenerate the file")
     return points[:uniform], occupancy[:uniform].astype(bool)
+
+
+def _why(exc: BaseException) -> str:
+    """A reader's exception as a short reason ("empty file" for np.load's EOFError on a zero-byte file)."""
+    if isinstance(exc, EOFError):
+        return "empty file"
+    return str(exc) or type(exc).__name__

@@ -166,11 +166,51 @@ def test_onet_real_samples_without_lists_or_points(tmp_path: Path) -> None:
     assert category_names(root)["04379243"] == "table"
     _, benches = read_samples(root, categories=("bench",), views=(0,))
     assert len(benches) == 1
-    truth = load_truth(benches[0].truth)
+    truth = load_truth(benches[0].truth, iou_points=20_000)
     extent = truth.surface_points.max(axis=0) - truth.surface_points.min(axis=0)
     assert extent.max() == pytest.approx(1.0, abs=0.01)  # ONet's frame is dlsr's: longest side 1, centred
     assert np.abs(truth.surface_points.max(axis=0) + truth.surface_points.min(axis=0)).max() < 0.02
-    assert truth.iou_points is None and math.isnan(truth.topology[0])
+    assert math.isnan(truth.topology[0])  # the v2 mesh beside it labels IoU points; its parts are not counted
+    assert truth.iou_source == "shapenet-v2 mesh" and truth.iou_points is not None
+
+
+def test_onet_iou_truth_from_the_v2_mesh_beside_it(tmp_path: Path) -> None:
+    """Without points.npz, ShapeNetCore.v2 meshes give the IoU labels: turned and boxed onto pointcloud.npz."""
+    import trimesh
+
+    from dlsr.nearest import nearest
+    from dlsr.sampling import sample_surface
+
+    root = realdata_path("onet", "ShapeNet")
+    _, samples = read_samples(root, views=(0,))
+    predictions = tmp_path / "pred"
+    wrong = tmp_path / "wrong"
+    for sample in samples:
+        assert sample.truth.points is None and sample.truth.v2_mesh is not None
+        truth = load_truth(sample.truth, iou_points=20_000)
+        assert truth.iou_source == "shapenet-v2 mesh" and truth.mesh is not None and truth.occupancy is not None
+        again = load_truth(sample.truth, iou_points=20_000)
+        np.testing.assert_array_equal(truth.iou_points, again.iou_points)  # type: ignore[arg-type]
+        np.testing.assert_array_equal(truth.occupancy, again.occupancy)  # type: ignore[arg-type]
+        assert np.abs(truth.iou_points).max() <= 0.55  # type: ignore[union-attr]
+        assert 0.002 < truth.occupancy.mean() < 0.1  # a thin bench and table: 0.5 % and 1.2 % of the box
+        rng = np.random.default_rng(0)
+        mesh_points = sample_surface(truth.mesh, 20_000, rng)[0]
+        cloud = truth.surface_points[rng.choice(len(truth.surface_points), 20_000, replace=False)]
+        chamfer = 0.5 * float(nearest(mesh_points, cloud)[0].mean() + nearest(cloud, mesh_points)[0].mean())
+        assert chamfer < 0.006, chamfer  # measured 0.0040 (bench), 0.0049 (table), sampling spacing included
+        (predictions / sample.category).mkdir(parents=True)
+        truth.mesh.export(predictions / sample.category / f"{sample.model_id}.obj")
+        (wrong / sample.category).mkdir(parents=True)
+        trimesh.creation.box((0.9, 0.3, 0.3)).export(wrong / sample.category / f"{sample.model_id}.obj")
+    config = EvalConfig(views=(0,), points=4000, iou_points=20_000)
+    same = evaluate(root, tmp_path / "same.jsonl", EvalConfig(**{**config.__dict__, "predictions": str(predictions)}))
+    ious = [r["iou"] for r in scored(same.results)]
+    assert min(ious) > 0.99, ious  # measured 1.0, 1.0
+    assert same.summary["iou_sources"] == {"shapenet-v2 mesh": 2}
+    bad = EvalConfig(**{**config.__dict__, "predictions": str(wrong)})
+    ious = [r["iou"] for r in scored(evaluate(root, tmp_path / "bad.jsonl", bad, frame_check=False).results)]
+    assert max(ious) < 0.05, ious  # measured 0.013, 0.0
 
 
 def test_onet_generated_with_lists_and_packed_points(synth: Path, tmp_path: Path) -> None:
@@ -206,7 +246,7 @@ def test_pix3d_mask_cuts_out_the_object(tmp_path: Path, tiny_model: Any) -> None
         ("model/bed/IKEA_MALM_2/model.obj", real / "model" / "bed" / "IKEA_MALM_2" / "model.obj"),
     ):
         (root / link).parent.mkdir(parents=True, exist_ok=True)
-        (root / link).symlink_to(target)
+        shutil.copy(target, root / link)  # copies in tmp_path: links out of the dataset are refused
     entry = {"img": "img/bed/0001.png", "mask": "mask/bed/0001.png", "model": "model/bed/IKEA_MALM_2/model.obj"}
     (root / "pix3d.json").write_text(json.dumps([{**entry, "category": "bed"}]))
     layout, samples = read_samples(root)
@@ -461,6 +501,7 @@ def test_cli_eval_json_csv_and_merge(synth: Path, tmp_path: Path) -> None:
         (["eval", "/no/such/folder", "--predictions", "/tmp"], 1, "no such dataset folder"),
         (["eval", "DATA", "--shard", "3/2"], 2, "--shard"),
         (["eval", "DATA", "--views", "a,b"], 2, "--views"),
+        (["eval", "DATA", "--views", "0,0,1"], 2, "view 0 is given twice"),  # issue 14 item 4
         (["eval", "DATA", "--protocol", "voxels"], 2, "protocol"),
         (["eval", "DATA", "--out", "x", "--results", "y"], 2, "not both"),
         (["eval", "DATA", "--layout", "shapenet"], 2, "--layout"),
@@ -594,7 +635,8 @@ def test_model_on_real_onet_jpegs(tmp_path: Path, tiny_model: Any) -> None:
     run = evaluate(root, tmp_path / "r.jsonl", config, weights=tiny_model.weights, device="cpu", frame_check=False)
     records = scored(run.results)
     assert [r["category"] for r in records] == ["02828884", "04379243"]
-    assert all(r["status"] in ("ok", "empty") and r["iou"] is None for r in records)  # no points.npz, no mesh
+    assert all(r["status"] in ("ok", "empty") and r["iou_source"] == "shapenet-v2 mesh" for r in records)
+    assert all(0.0 <= r["iou"] <= 1.0 for r in records)
     assert run.summary["categories"]["04379243"]["name"] == "table"
 
 
@@ -668,3 +710,186 @@ def test_real_r2n2_voxels_with_two_axes_swapped_are_refused(tmp_path: Path) -> N
         predictions=str(folder.parent), protocol="r2n2", split="all", views=(0,), align="swap-yz", **FAST
     )
     assert [r["iou"] for r in scored(evaluate(root, tmp_path / "a.jsonl", aligned).results)] == [1.0, 1.0]
+
+
+# ------------------------------------------------------------------------------------------ issue 14: hardening
+
+
+def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The real `dlsr` command in this process, without DLSR_DEBUG from the shell."""
+    monkeypatch.delenv("DLSR_DEBUG", raising=False)
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("points-nan", "non-finite points"),
+        ("points-inf", "non-finite points"),
+        ("points-empty", "unreadable points.npz (empty file)"),
+        ("pointcloud-empty", "unreadable pointcloud.npz (empty file)"),
+    ],
+)
+def test_cli_bad_truth_files_are_one_failed_object_and_the_run_finishes(
+    synth: Path, tmp_path: Path, damage: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 items 3 and 9: NaN/inf in points.npz is refused like in pointcloud.npz; a zero-byte npz (np.load
+    raises EOFError) is one failed object, not the end of the run, and --resume does not stop there again."""
+    root = tmp_path / "copy"
+    shutil.copytree(synth, root)
+    _, samples = read_samples(root)
+    folder = samples[0].truth.mesh.parent  # type: ignore[union-attr]
+    name, kind = damage.split("-")
+    if kind == "empty":
+        (folder / f"{name}.npz").write_bytes(b"")
+    else:
+        with np.load(folder / "points.npz") as archive:
+            values = {key: archive[key] for key in archive.files}
+        values["points"] = values["points"].astype(np.float32)
+        values["points"][5] = np.nan if kind == "nan" else np.inf
+        np.savez(folder / "points.npz", **values)
+    predictions = ground_truth_predictions(root, tmp_path / "pred")
+    args = ["eval", root, "--predictions", predictions, "--results", tmp_path / "r.jsonl", "--points", "2000"]
+    args += ["--iou-points", "2000"]
+    result = run_cli(args, monkeypatch)
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output
+    records = scored(tmp_path / "r.jsonl")
+    assert [r["status"] for r in records] == ["error", "error", "ok", "ok"]  # both views of the broken object
+    assert message in records[0]["error"]
+    again = run_cli([*args, "--resume"], monkeypatch)
+    assert again.exit_code == 1 and "0 scored, 4 already there" in again.output, again.output
+
+
+def make_pix3d(root: Path, entries: list[dict[str, Any]]) -> Path:
+    """A tiny Pix3D layout: one real bed photo, mask and model copied from ../shared/realdata, and `entries`."""
+    real = realdata_path("pix3d")
+    for name, source in (
+        ("img/bed/0001.png", real / "extra_resized_224" / "rgb.png"),
+        ("mask/bed/0001.png", real / "extra_resized_224" / "mask.png"),
+        ("model/bed/IKEA_MALM_2/model.obj", real / "model" / "bed" / "IKEA_MALM_2" / "model.obj"),
+    ):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, root / name)
+    (root / "pix3d.json").write_text(json.dumps(entries))
+    return root
+
+
+PIX3D_ENTRY = {"img": "img/bed/0001.png", "mask": "mask/bed/0001.png", "model": "model/bed/IKEA_MALM_2/model.obj"}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("model", "../outside/x.obj", "resolves outside the dataset folder"),
+        ("img", "../../../../etc/passwd", "resolves outside the dataset folder"),
+        ("mask", "/etc/passwd", "is an absolute path"),
+        ("model", "LINK", "resolves outside the dataset folder"),  # a symlink inside pointing out
+        ("img", None, "expected a relative path string, found None"),
+        ("model", 5, "expected a relative path string, found 5"),
+        ("img", ["a.png"], "expected a relative path string"),
+    ],
+)
+def test_cli_pix3d_entries_stay_inside_the_dataset(
+    tmp_path: Path, key: str, value: Any, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 items 1 and 2: paths out of the dataset (../, absolute, symlinks) and non-string values are refused
+    with one line naming the entry, before anything is read or scored."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+    root = tmp_path / "pix3d"
+    if value == "LINK":
+        (root / "model" / "bed" / "elsewhere").mkdir(parents=True)
+        (root / "model" / "bed" / "elsewhere" / "model.obj").symlink_to(outside / "x.obj")
+        value = "model/bed/elsewhere/model.obj"
+    make_pix3d(root, [{**PIX3D_ENTRY, "category": "bed"}, {**PIX3D_ENTRY, key: value}])
+    result = run_cli(["eval", root, "--predictions", tmp_path, "--results", tmp_path / "r.jsonl"], monkeypatch)
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], result.output
+    assert f"entry 1 '{key}'" in lines[0]  # names the entry
+    assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_split_lists_and_links_cannot_lead_out_of_onet_r2n2_synth_and_folder(synth: Path, tmp_path: Path) -> None:
+    """Issue 14 item 1 for the other layouts: a split list naming ../ or a folder or file linked out is refused."""
+    onet = tmp_path / "onet"
+    (onet / "02828884" / "a" / "img_choy2016").mkdir(parents=True)
+    (onet / "02828884" / "test.lst").write_text("../../../outside\n")
+    with pytest.raises(DatasetError, match=r"test\.lst: entry '\.\./\.\./\.\./outside'"):
+        read_samples(onet)
+    (onet / "02828884" / "test.lst").write_text("a\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    Image.new("RGB", (8, 8)).save(outside / "000.jpg")
+    (onet / "02828884" / "a" / "img_choy2016" / "000.jpg").symlink_to(outside / "000.jpg")
+    with pytest.raises(DatasetError, match=r"000\.jpg resolves outside the dataset folder"):
+        read_samples(onet)
+
+    r2n2 = make_r2n2(synth, tmp_path / "r2n2")
+    split_file = tmp_path / "split.txt"
+    split_file.write_text(f"{CATEGORIES[0]} ..\n")
+    with pytest.raises(DatasetError, match=r"split\.txt: entry .*plain file or folder name, found '\.\.'"):
+        read_samples(r2n2, split_file=split_file)
+    folder = next((r2n2 / "ShapeNetRendering").glob("*/*/rendering"))
+    (folder / "renderings.txt").write_text("00.png\n../../../../../x.png\n")
+    with pytest.raises(DatasetError, match=r"renderings\.txt: entry '\.\./"):
+        read_samples(r2n2, split="all")
+
+    copy = tmp_path / "synth"
+    shutil.copytree(synth, copy)
+    _, samples = read_samples(copy)
+    truth = samples[0].truth.pointcloud
+    assert truth is not None
+    shutil.move(truth, outside / "pointcloud.npz")
+    truth.symlink_to(outside / "pointcloud.npz")
+    with pytest.raises(DatasetError, match=r"pointcloud\.npz resolves outside the dataset folder"):
+        read_samples(copy)
+
+    pairs = tmp_path / "pairs"
+    pairs.mkdir()
+    Image.new("RGB", (8, 8)).save(pairs / "a.png")
+    (pairs / "a.obj").symlink_to(outside / "x.obj")
+    (outside / "x.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+    with pytest.raises(DatasetError, match=r"a\.obj: .* resolves outside"):
+        read_samples(pairs)
+
+
+def test_cli_r2n2_layout_picks_the_voxel_protocol(synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14 item 19: binvox is 3D-R2N2's only truth, so IoU is scored on it without --protocol r2n2."""
+    root = make_r2n2(synth, tmp_path / "r2n2")
+    predictions = ground_truth_predictions(synth, tmp_path / "pred")
+    args = ["eval", root, "--predictions", predictions, "--out", tmp_path / "out", "--points", "2000", "--json"]
+    result = run_cli(args, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "IoU protocol r2n2 (picked for the r2n2 layout" in result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["header"]["config"]["protocol"] == "r2n2"  # what was used, so --resume compares that
+    assert payload["summary"]["iou_sources"] == {"voxels": 4} and payload["summary"]["instance_mean"]["iou"] > 0.9
+    resumed = run_cli([*args, "--resume", "--protocol", "r2n2"], monkeypatch)
+    assert resumed.exit_code == 0 and json.loads(resumed.stdout)["skipped"] == 4, resumed.output
+
+
+def test_cli_default_output_is_a_folder_per_dataset_split_and_weights(
+    synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 20: no ./results.jsonl that a second evaluation trips on; the run says where results went."""
+    ground_truth_predictions(synth, tmp_path / "pred")
+    shutil.copytree(tmp_path / "pred", tmp_path / "other")  # a second model's predictions
+    monkeypatch.chdir(tmp_path)
+    for name in ("pred", "other"):
+        args = ["eval", synth, "--predictions", tmp_path / name, "--points", "2000", "--iou-points", "2000"]
+        result = run_cli(args, monkeypatch)
+        assert result.exit_code == 0, result.output
+        folder = Path("eval") / f"{synth.name}-test-predictions-{name}"
+        assert f"results go to {folder}/" in result.stderr
+        assert result.stdout.strip() == str(folder / "results.jsonl")
+        assert (tmp_path / folder / "results.jsonl").is_file() and (tmp_path / folder / "summary.json").is_file()
+    assert not (tmp_path / "results.jsonl").exists()
+    from dlsr.cli import default_eval_folder
+
+    weights = tmp_path / "w" / "tiny.safetensors"
+    weights.parent.mkdir()
+    weights.touch()
+    assert default_eval_folder(synth, "val", weights, None) == Path("eval") / f"{synth.name}-val-tiny"
