@@ -923,6 +923,9 @@ def eval_run(
     points: Annotated[int, typer.Option(min=1, help="Surface samples per mesh.")] = 100_000,
     iou_points: Annotated[int, typer.Option(min=1, help="Uniform IoU points (protocol onet).")] = 100_000,
     resolution: Annotated[int, typer.Option(min=2, max=512, help="Marching-cubes resolution.")] = 64,
+    level: Annotated[
+        float | None, typer.Option(help="Iso-level of the predicted surface (default: the weights' calibrated level).")
+    ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed of every sample drawn.")] = 0,
     batch_size: Annotated[int, typer.Option(min=1, help="Images per forward pass.")] = 16,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
@@ -945,7 +948,7 @@ def eval_run(
     try:
         config = EvalConfig(
             protocol=protocol, split=split, layout=layout, align=align, points=points, iou_points=iou_points,
-            mesh_resolution=resolution, seed=seed, limit=limit, views=parse_views(views),
+            mesh_resolution=resolution, level=level, seed=seed, limit=limit, views=parse_views(views),
             categories=tuple(c.strip() for c in categories.split(",") if c.strip()) if categories else (),
             split_file=str(split_file) if split_file else None,
             predictions=str(predictions) if predictions else None, voxel_threshold=voxel_threshold,

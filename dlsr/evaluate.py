@@ -134,6 +134,7 @@ class EvalConfig:
     iou_points: int = 100_000  # uniform IoU points (protocol onet)
     thresholds: tuple[float, ...] = (0.01, 0.02)  # F-score distances, fractions of the box side
     mesh_resolution: int = 64  # marching cubes on the SDF resampled to this (dlsr.pipeline's default)
+    level: float | None = None  # iso-level of the predicted surface; None: the weights' calibrated level
     seed: int = 0
     predictions: str | None = None  # folder of another tool's meshes (or voxel grids) instead of running the model
     voxel_threshold: float = 0.5  # voxel predictions (.npy probabilities): occupied where >= this
@@ -151,6 +152,8 @@ class EvalConfig:
             raise ConfigError(f"--limit must be at least 1, got {self.limit}")
         if self.mesh_resolution < 2:
             raise ConfigError(f"--resolution must be at least 2, got {self.mesh_resolution}")
+        if self.level is not None and not math.isfinite(self.level):
+            raise ConfigError(f"level must be a finite iso-level in world units, got {self.level}")
         if not 0.0 < self.voxel_threshold <= 1.0:
             raise ConfigError(f"--voxel-threshold must be in (0, 1], got {self.voxel_threshold}")
 
@@ -559,12 +562,14 @@ def _predicted(job: _Job, truth: Truth) -> _Prediction:
 
     # What dlsr.pipeline.mesh_sdf does, keeping the resampled grid for the inside test.
     fine_grid = job.grid.with_resolution(job.config.mesh_resolution)
+    level = job.config.level or 0.0
     fine = resample_sdf(job.sdf, fine_grid.resolution)
-    mesh = extract_mesh(fine, fine_grid)
+    mesh = extract_mesh(fine, fine_grid, level)
 
     def field(points: np.ndarray) -> np.ndarray:
         original = np.asarray(points, dtype=np.float64).reshape(-1, 3) @ matrix  # aligned -> network frame
-        return np.asarray(map_coordinates(fine, fine_grid.to_index(original).T, order=1, mode="nearest"))
+        values = map_coordinates(fine, fine_grid.to_index(original).T, order=1, mode="nearest")
+        return np.asarray(values) - level  # negative inside the surface at `level`
 
     return _Prediction(_aligned(mesh, matrix), field)
 
@@ -775,6 +780,8 @@ def evaluate(
         from dlsr.pipeline import load_model
 
         model = load_model(weights, device)
+    if config.level is None:  # recorded resolved, so a resume with other weights' level is refused
+        config = replace(config, level=model.info.level if model is not None else 0.0)
     header = make_header(root, layout, config, len(samples), shard, model)
     mine = [sample for sample in samples if in_shard(sample, shard)]
     if frame_check:

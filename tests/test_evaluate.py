@@ -893,3 +893,25 @@ def test_cli_default_output_is_a_folder_per_dataset_split_and_weights(
     weights.parent.mkdir()
     weights.touch()
     assert default_eval_folder(synth, "val", weights, None) == Path("eval") / f"{synth.name}-val-tiny"
+
+
+def test_a_level_grows_the_scored_surface_and_its_inside_alike(synth: Path) -> None:
+    """At a positive iso-level the mesh and the IoU's inside test both take the dilated shape: the true SDF
+    taken 1.5 voxels out covers more of the truth (recall) and the mesh is larger; the two stay consistent."""
+    from dlsr.evaluate import _Job, _predicted, score_job
+    from dlsr.sdf import read_sdf_archive
+
+    _, samples = read_samples(synth, views=(0,), categories=("chair",))
+    sdf, grid = read_sdf_archive(samples[0].truth.mesh.parent / "sdf.npz")  # type: ignore[union-attr]
+    truth = load_truth(samples[0].truth, surface_points=4000, iou_points=4000)
+    at_zero = _Job(samples[0], EvalConfig(protocol="onet", level=0.0, **FAST), sdf=sdf, grid=grid)
+    grown = _Job(samples[0], EvalConfig(protocol="onet", level=1.5 * grid.spacing, **FAST), sdf=sdf, grid=grid)
+    zero_mesh, grown_mesh = _predicted(at_zero, truth), _predicted(grown, truth)
+    assert grown_mesh.mesh is not None and zero_mesh.mesh is not None
+    assert grown_mesh.mesh.volume > 1.2 * zero_mesh.mesh.volume
+    inside_zero = zero_mesh.field(truth.iou_points) < 0  # type: ignore[misc]
+    inside_grown = grown_mesh.field(truth.iou_points) < 0  # type: ignore[misc]
+    assert inside_grown.sum() > inside_zero.sum() and inside_grown[inside_zero].all()
+    assert score_job(grown)["iou"] != score_job(at_zero)["iou"]
+    with pytest.raises(ConfigError, match="finite"):
+        EvalConfig(level=float("nan"))
