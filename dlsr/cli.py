@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import glob
 import json
+import math
 import os
 import sys
 import time
@@ -283,7 +284,6 @@ def reconstruct(
 
 def _check_level_and_device(level: float | None, device: str, devices: tuple[str, ...]) -> None:
     """Usage errors (exit 2) found before the model is loaded, so a typo costs no seconds of loading."""
-    import math
 
     if level is not None and not math.isfinite(level):
         raise _usage_error(f"--level {level}: expected a finite iso-level in world units, e.g. 0 or 0.01")
@@ -695,7 +695,6 @@ def train_export(
     ] = 0.0,
 ) -> None:
     """Write a run's model as a self-describing weights file for `dlsr reconstruct --weights`."""
-    import math
 
     from dlsr.train import export_weights
 
@@ -713,6 +712,50 @@ def train_export(
         run, output, which=which, metrics=metrics, overwrite=overwrite, half=not full_precision, level=level
     )
     sys.stdout.write(f"{path}\n")
+
+
+@train_app.command("calibrate")
+@handle_errors
+def train_calibrate(
+    data: Annotated[Path, typer.Argument(help="Dataset folder to calibrate on (a validation split).")],
+    weights: Annotated[
+        str | None, typer.Option(help="Weights file (default: $DLSR_WEIGHTS, then the shipped model).")
+    ] = None,
+    split: Annotated[str, typer.Option(help="train, val, test or all.")] = "val",
+    views: Annotated[str, typer.Option(help="'all' or view numbers per object, e.g. 0,12.")] = "0",
+    limit: Annotated[int | None, typer.Option(min=1, help="Samples per category.")] = None,
+    levels: Annotated[str, typer.Option(help="Candidate levels in voxels, comma-separated.")] = "0,0.25,0.5,0.75,1",
+    workers: Annotated[int | None, typer.Option(min=1, help="Processes for meshing and metrics.")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the calibration as JSON on stdout.")] = False,
+) -> None:
+    """Pick the iso-level with the best class-mean F@1 % on a split; store it with `train export --level`."""
+    from dlsr.calibrate import calibrate_level
+    from dlsr.evaluate import parse_views
+
+    try:
+        candidates = [float(value) for value in levels.split(",") if value.strip()]
+    except ValueError:
+        raise _usage_error(f"--levels {levels!r}: expected numbers separated by commas, e.g. 0,0.5,1") from None
+    if not candidates or not all(math.isfinite(value) and abs(value) <= 2 for value in candidates):
+        raise _usage_error(f"--levels {levels!r}: give finite levels within 2 voxels of 0")
+    console = _stderr_console()
+
+    def on_level(score: Any) -> None:
+        means = score.means
+        console.print(
+            f"level {score.voxels:g} voxels ({score.level:.4f}): F@1% {means.get('fscore@0.01') or 0:.3f}, "
+            f"Chamfer-L1 {means.get('chamfer_l1') or 0:.3f}, IoU {means.get('iou') or 0:.3f}, "
+            f"{score.empty} of {score.count} empty"
+        )
+
+    result = calibrate_level(
+        data, weights, split=split, views=parse_views(views), limit=limit, levels_in_voxels=candidates,
+        workers=workers, device=device, on_level=on_level,
+    )  # fmt: skip
+    if as_json:
+        sys.stdout.write(json.dumps(result.summary(), indent=2) + "\n")
+    console.print(f"best: level {result.best.level:.4f} ({result.best.voxels:g} voxels) by class-mean F@1%")
 
 
 @train_app.command("score")

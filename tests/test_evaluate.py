@@ -915,3 +915,31 @@ def test_a_level_grows_the_scored_surface_and_its_inside_alike(synth: Path) -> N
     assert score_job(grown)["iou"] != score_job(at_zero)["iou"]
     with pytest.raises(ConfigError, match="finite"):
         EvalConfig(level=float("nan"))
+
+
+def test_calibration_scores_each_level_and_keeps_the_best_f_score(synth: Path, tiny_model: Any) -> None:
+    from dlsr.calibrate import calibrate_level
+
+    calibration = calibrate_level(
+        synth, tiny_model.weights, split="test", views=(0,), levels_in_voxels=(0.0, 1.0), workers=1, device="cpu"
+    )
+    assert [score.voxels for score in calibration.scores] == [0.0, 1.0]
+    assert calibration.scores[1].level == pytest.approx(1.1 / 15)  # one spacing of the tiny model's 16^3 grid
+    f_scores = [score.means["fscore@0.01"] or 0.0 for score in calibration.scores]
+    assert calibration.best is calibration.scores[int(np.argmax(f_scores))]
+    assert calibration.summary()["level"] == calibration.best.level
+
+
+def test_calibrate_command_prints_every_level_and_refuses_bad_levels(
+    synth: Path, tiny_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["train", "calibrate", synth, "--weights", tiny_model.weights, "--split", "test", "--workers", "1"]
+    result = run_cli([*args, "--levels", "0,0.5", "--json"], monkeypatch)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert [candidate["voxels"] for candidate in summary["candidates"]] == [0.0, 0.5]
+    assert summary["level"] in [candidate["level"] for candidate in summary["candidates"]]
+    for bad in ("0,abc", "0,5", "nan"):
+        result = run_cli([*args, "--levels", bad], monkeypatch)
+        assert result.exit_code == 2, (bad, result.output)
+        assert "--levels" in result.output
