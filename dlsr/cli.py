@@ -739,6 +739,7 @@ def train_calibrate(
         raise _usage_error(f"--levels {levels!r}: expected numbers separated by commas, e.g. 0,0.5,1") from None
     if not candidates or not all(math.isfinite(value) and abs(value) <= 2 for value in candidates):
         raise _usage_error(f"--levels {levels!r}: give finite levels within 2 voxels of 0")
+    _check_level_and_device(None, device, ("auto", "cpu", "cuda"))
     console = _stderr_console()
 
     def on_level(score: Any) -> None:
@@ -769,24 +770,27 @@ def train_score(
     categories: Annotated[list[str] | None, typer.Option("--categories", help="Synset ids (repeat).")] = None,
     views: Annotated[int, typer.Option(help="Views per object, evenly spaced (0: all).")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    level: Annotated[
+        float | None,
+        typer.Option(help="Iso-level of the predicted inside (default: the weights' own; 0: the paper's protocol)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Sign IoU at the model's grid resolution (the paper's 32^3 protocol) per category on a dataset split."""
     from dlsr.train import score_split
 
-    if device not in ("auto", "cpu", "cuda"):
-        raise _usage_error(f"--device {device!r}: choose auto, cpu or cuda")
-
+    _check_level_and_device(level, device, ("auto", "cpu", "cuda"))
     result = score_split(
-        data, weights=weights, split=split, categories=tuple(categories or ()), views=views, device=device
-    ).summary()
+        data, weights=weights, split=split, categories=tuple(categories or ()), views=views, device=device,
+        level=level,
+    ).summary()  # fmt: skip
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
     elif not quiet:
         from rich.table import Table
 
-        table = Table(title=f"sign IoU at {result['resolution']}^3, {split} split")
+        table = Table(title=f"sign IoU at {result['resolution']}^3, {split} split, level {result['level']:.4f}")
         for column in ("category", "name", "objects", "images", "IoU"):
             table.add_column(column, justify="right" if column in ("objects", "images", "IoU") else "left")
         for category, row in result["categories"].items():

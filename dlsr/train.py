@@ -437,8 +437,12 @@ def score_sign_iou(
     device: torch.device | str = "cpu",
     batch_size: int = 64,
     context: Distributed | None = None,
+    level: float = 0.0,
 ) -> IouScores:
-    """IoU of {φ < 0} against {true SDF < 0} on the model's grid for every (object, view) of `arrays`.
+    """IoU of {φ < level} against {true SDF < 0} on the model's grid for every (object, view) of `arrays`.
+
+    `level` 0 is the paper's protocol; a calibrated model is scored at its own iso-level (`dlsr.level`), the
+    surface its meshes are taken at.
 
     With a distributed `context`, each rank scores a share and the results are summed, so every rank returns
     the full scores.
@@ -454,7 +458,7 @@ def score_sign_iou(
         objects, slots = chosen // views, chosen % views
         images = to_network_input(torch.from_numpy(np.ascontiguousarray(arrays.images[objects, slots])))
         phi = model(images.to(context.device)).float().cpu()
-        result[torch.from_numpy(chosen)] = sign_iou(phi, torch.from_numpy(arrays.sdf[objects]))
+        result[torch.from_numpy(chosen)] = sign_iou(phi - level, torch.from_numpy(arrays.sdf[objects]))
     result = _all_reduce_sum(result, context)
     model.train(was_training)
     return IouScores(result.numpy().reshape(count, views), [r.category for r in arrays.records])
@@ -945,9 +949,10 @@ class SplitScores:
     weights: str  # the weights file or checkpoint that was scored
     views: list[int]  # the views scored per object
     resolution: int  # the model's grid
+    level: float = 0.0  # the iso-level the predicted inside was taken at, world units
 
     def summary(self) -> dict[str, Any]:
-        """JSON-able: {"weights", "data", "split", "views", "resolution",
+        """JSON-able: {"weights", "data", "split", "views", "resolution", "level",
         "categories": {synset: {name, objects, images, iou}}, "class_mean", "instance_mean"}."""
         from dlsr.shapes import CATEGORIES
 
@@ -966,6 +971,7 @@ class SplitScores:
             "split": self.split,
             "views": self.views,
             "resolution": self.resolution,
+            "level": self.level,
             "categories": rows,
             "class_mean": self.scores.class_mean,
             "instance_mean": self.scores.instance_mean,
@@ -980,6 +986,7 @@ def score_split(
     categories: Sequence[str] = (),
     views: int = 0,
     device: str = "auto",
+    level: float | None = None,
 ) -> SplitScores:
     """Score a model on every (object, view) image of a dataset split: sign IoU at the model's grid resolution;
     `.summary()` gives the per-category table.
@@ -991,6 +998,8 @@ def score_split(
         categories: synset ids (empty: all).
         views: views per object, evenly spaced; 0 takes all.
         device: "auto", "cpu" or "cuda".
+        level: the iso-level of the predicted inside, world units; None takes the weights' own (`dlsr.level`;
+            0 for a run folder, whose checkpoints carry none), 0 is the paper's protocol.
     """
     from dlsr.checkpoint import find_weights, load_weights
     from dlsr.pipeline import resolve_device
@@ -1002,11 +1011,16 @@ def score_split(
         model = run.model.to(target).eval()
         preprocess = run.config.preprocess
         source = str(run.checkpoint)
+        own_level = 0.0
     else:
         path = find_weights(weights)
         model, info = load_weights(path, str(target))
         preprocess = info.preprocess
         source = str(path)
+        own_level = info.level
+    level = own_level if level is None else level
+    if not math.isfinite(level):
+        raise ConfigError(f"level {level}: expected a finite iso-level in world units")
     grid = model_grid(model.config)
     records_views = None
     if views:
@@ -1016,8 +1030,10 @@ def score_split(
     arrays = load_split_arrays(
         data, split, grid=grid, preprocess=preprocess, categories=categories, views=records_views, workers=2
     )
-    scores = score_sign_iou(model, arrays, device=target)
-    return SplitScores(scores, str(Path(data).resolve()), split, source, list(arrays.views), grid.resolution)
+    scores = score_sign_iou(model, arrays, device=target, level=level)
+    return SplitScores(
+        scores, str(Path(data).resolve()), split, source, list(arrays.views), grid.resolution, float(level)
+    )
 
 
 # Export

@@ -943,3 +943,5 @@ def test_calibrate_command_prints_every_level_and_refuses_bad_levels(
         result = run_cli([*args, "--levels", bad], monkeypatch)
         assert result.exit_code == 2, (bad, result.output)
         assert "--levels" in result.output
+    result = run_cli([*args, "--device", "tpu"], monkeypatch)
+    assert result.exit_code == 2 and "--device" in result.output

@@ -97,6 +97,16 @@ def test_a_run_writes_checkpoints_metrics_and_exportable_weights(tiny_dataset: P
         stored = best["model"][key]
         assert torch.equal(tensor, stored.half().float() if stored.is_floating_point() else stored), key
     assert from_run["class_mean"] == pytest.approx(scores["class_mean"])
+    assert scores["level"] == from_run["level"] == 0.0
+
+    # Weights with a calibrated iso-level are scored at it, unless asked for another.
+    spacing = info.grid.spacing
+    leveled = export_weights(out, tmp_path / "leveled.safetensors", level=2 * spacing)
+    at_own = score_split(tiny_dataset, weights=leveled, split="test", device="cpu").summary()
+    at_zero = score_split(tiny_dataset, weights=leveled, split="test", device="cpu", level=0.0).summary()
+    assert at_own["level"] == pytest.approx(2 * spacing) and at_zero["level"] == 0.0
+    assert at_zero["class_mean"] == pytest.approx(scores["class_mean"])
+    assert at_own["class_mean"] != pytest.approx(at_zero["class_mean"])
 
 
 class _Interrupt(Exception):
@@ -335,6 +345,9 @@ def test_export_and_score_argument_errors_are_one_line(tiny_dataset: Path, tmp_p
         result = runner.invoke(app, arguments)
         assert result.exit_code == 1 and message in result.stderr, (arguments, result.output)
         assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+    for usage in (["--level", "nan"], ["--device", "tpu"]):  # found before any model is loaded
+        result = runner.invoke(app, ["train", "score", str(tiny_dataset), "--weights", weights, *usage])
+        assert result.exit_code == 2 and usage[0] in result.stderr, (usage, result.output)
 
 
 def assert_one_line_error(result: Any, code: int, *needles: str) -> None:
