@@ -88,8 +88,10 @@ def r2n2(weights: Path) -> dict[str, float | None]:
     return {"r2n2 IoU": summary["class_mean"].get("iou")}
 
 
-def score(dataset: Path, weights: Path, split: str) -> dict[str, Any]:
-    return json.loads(dlsr("train", "score", str(dataset), "--weights", str(weights), "--split", split, "--json"))
+def score(dataset: Path, weights: Path, split: str) -> dict[str, Any] | None:
+    """`dlsr train score --json` at the weights' own iso-level; None for a split with no objects."""
+    found = dlsr("train", "score", str(dataset), "--weights", str(weights), "--split", split, "--json")
+    return json.loads(found) if found.strip() else None
 
 
 def pix3d(weights: Path, work: Path, prepared: Path | None) -> dict[str, float | None]:
@@ -97,7 +99,7 @@ def pix3d(weights: Path, work: Path, prepared: Path | None) -> dict[str, float |
     if not (data / "metadata.json").is_file():
         dlsr("data", "prepare", str(SHARED / "shapes" / "pix3d"), str(data), "--workers", "2", "-q")
     result = score(data, weights, "val")
-    return {"pix3d IoU": result["class_mean"]}
+    return {"pix3d IoU": result["class_mean"] if result else None}
 
 
 def fresh(weights: Path, work: Path) -> dict[str, float | None]:
@@ -105,8 +107,9 @@ def fresh(weights: Path, work: Path) -> dict[str, float | None]:
     if not (data / "metadata.json").is_file():
         dlsr("data", "synth", str(data), "--per-category", "5", "--seed", str(FRESH_SEED), "--workers", "2", "-q")
     pooled: dict[str, list[float]] = {}
-    for split in ("train", "val", "test"):
-        for row in score(data, weights, split)["categories"].values():
+    for split in ("train", "val", "test"):  # 5 objects per category leave the val split empty
+        result = score(data, weights, split)
+        for row in (result or {"categories": {}})["categories"].values():
             pooled.setdefault(row["name"], []).extend([row["iou"]] * row["images"])
     means = {name: float(np.mean(values)) for name, values in pooled.items()}
     lowest = min(means, key=means.__getitem__)
@@ -167,8 +170,10 @@ def main() -> None:
         row: dict[str, Any] = {}
         for name in chosen:
             started = time.perf_counter()
-            row.update(measures[name](weights))
-            print(f"  {name}: {time.perf_counter() - started:.0f} s")
+            measured = measures[name](weights)
+            row.update(measured)
+            figures = ", ".join(f"{key} {value:.3f}" for key, value in measured.items() if value is not None)
+            print(f"  {name}: {figures} ({time.perf_counter() - started:.0f} s)", flush=True)
         table[str(weights)] = row
     keys = list(dict.fromkeys(key for row in table.values() for key in row))
     print()

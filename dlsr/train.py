@@ -1069,12 +1069,15 @@ def export_weights(
     history = read_metrics(folder)
     seconds = sum(r.get("epoch_seconds", 0.0) for r in history)
     data_record = record.get("data") or {}
-    first = data_record[0] if isinstance(data_record, list) and data_record else data_record
-    recipe = first.get("recipe", {}) if isinstance(first, dict) else {}
+    sources = data_record if isinstance(data_record, list) else [data_record]
+    kinds = [
+        ((source.get("recipe") or {}).get("kind") or "user") if isinstance(source, dict) else "user"
+        for source in sources
+    ]
     provenance = {
         "description": (
             f"{state['arch']} trained with the {record['config']['objective']['name']} objective by dlsr train on "
-            f"a {recipe.get('kind', 'user')} dataset"
+            + (f"a {kinds[0]} dataset" if len(kinds) == 1 else f"{len(kinds)} pooled datasets ({', '.join(kinds)})")
         ),
         "dlsr_version": __version__,
         "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -556,6 +556,9 @@ def test_pooled_datasets_and_init_from_weights(tiny_dataset: Path, tmp_path: Pat
         assert torch.allclose(trained[key], tensor, atol=1e-6), key
     # Both folders' training images were seen: 2 x (3 objects x 2 categories x 3 views) / batch 4 = 9 steps.
     assert read_metrics(pooled)[0]["steps"] == 9
+    _, pooled_info = load_weights(export_weights(pooled, tmp_path / "pooled.safetensors"))
+    assert pooled_info.provenance["description"].endswith("on 2 pooled datasets (synth, synth)")
+    assert load_weights(weights)[1].provenance["description"].endswith("on a synth dataset")
     big = tiny_values(epochs=1, init=str(weights))
     big["model"] = {**big["model"], "latent_dim": 32}
     with pytest.raises(ConfigError, match="other settings"):
