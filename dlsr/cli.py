@@ -717,7 +717,9 @@ def train_export(
 @train_app.command("calibrate")
 @handle_errors
 def train_calibrate(
-    data: Annotated[Path, typer.Argument(help="Dataset folder to calibrate on (a validation split).")],
+    data: Annotated[
+        list[Path], typer.Argument(help="Dataset folders to calibrate on (their validation splits), one or more.")
+    ],
     weights: Annotated[
         str | None, typer.Option(help="Weights file (default: $DLSR_WEIGHTS, then the shipped model).")
     ] = None,
@@ -729,7 +731,8 @@ def train_calibrate(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the calibration as JSON on stdout.")] = False,
 ) -> None:
-    """Pick the iso-level with the best class-mean F@1 % on a split; store it with `train export --level`."""
+    """Pick the iso-level with the best class-mean F@1 % on a split (the mean over several datasets); store it
+    with `train export --level`."""
     from dlsr.calibrate import calibrate_level
     from dlsr.evaluate import parse_views
 
@@ -745,7 +748,7 @@ def train_calibrate(
     def on_level(score: Any) -> None:
         means = score.means
         console.print(
-            f"level {score.voxels:g} voxels ({score.level:.4f}): F@1% {means.get('fscore@0.01') or 0:.3f}, "
+            f"{score.data}: level {score.voxels:g} voxels ({score.level:.4f}): F@1% {score.criterion:.3f}, "
             f"Chamfer-L1 {means.get('chamfer_l1') or 0:.3f}, IoU {means.get('iou') or 0:.3f}, "
             f"{score.empty} of {score.count} empty"
         )
@@ -756,7 +759,10 @@ def train_calibrate(
     )  # fmt: skip
     if as_json:
         sys.stdout.write(json.dumps(result.summary(), indent=2) + "\n")
-    console.print(f"best: level {result.best.level:.4f} ({result.best.voxels:g} voxels) by class-mean F@1%")
+    console.print(
+        f"best: level {result.best.level:.4f} ({result.best.voxels:g} voxels) by class-mean F@1% "
+        f"{result.pooled(result.best.level):.3f}" + (" (mean over the datasets)" if len(data) > 1 else "")
+    )
 
 
 @train_app.command("score")

@@ -945,3 +945,16 @@ def test_calibrate_command_prints_every_level_and_refuses_bad_levels(
         assert "--levels" in result.output
     result = run_cli([*args, "--device", "tpu"], monkeypatch)
     assert result.exit_code == 2 and "--device" in result.output
+
+
+def test_calibration_on_several_datasets_picks_by_their_mean(synth: Path, tiny_model: Any) -> None:
+    from dlsr.calibrate import calibrate_level
+
+    kwargs: dict[str, Any] = {"split": "test", "views": (0,), "levels_in_voxels": (0.0, 1.0), "workers": 1}
+    single = calibrate_level(synth, tiny_model.weights, device="cpu", **kwargs)
+    twice = calibrate_level([synth, synth], tiny_model.weights, device="cpu", **kwargs)
+    assert [(s.data, s.voxels) for s in twice.scores] == [(str(synth), v) for v in (0.0, 1.0)] * 2
+    for score in single.scores:
+        assert twice.pooled(score.level) == pytest.approx(score.criterion)
+    assert twice.best.level == single.best.level
+    assert set(twice.summary()["pooled"]) == {"0.0", "1.0"}
