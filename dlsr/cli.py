@@ -32,6 +32,8 @@ DEBUG_ENV = "DLSR_DEBUG"
 MESH_FORMATS = ("obj", "ply", "off", "stl", "glb")  # pinned to dlsr.mesh.MESH_FORMATS by tests/test_cli.py
 DEFAULT_MESH_RESOLUTION = 64  # pinned to dlsr.pipeline.DEFAULT_MESH_RESOLUTION by tests/test_cli.py
 BACKGROUND_MODES = ("auto", "none", "plain", "grabcut", "rembg")  # pinned to dlsr.data.BACKGROUND_MODES likewise
+DEFAULT_KEEP_PARTS = 0.0  # pinned to dlsr.postprocess.MeshFinish likewise
+DEFAULT_SMOOTH = 0  # pinned to dlsr.postprocess.MeshFinish likewise
 MASK_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")  # looked for in a --mask folder
 STDIO = "-"
 
@@ -131,6 +133,7 @@ class _Settings:
     background: str = "auto"
     save_mask: bool = False
     mask_folder: Path | None = None  # --mask DIR: each input's mask is the image named after it there
+    finish: Any = None  # dlsr.postprocess.MeshFinish: stray parts, smoothing, scale, up axis
 
 
 def _expand_inputs(patterns: list[str]) -> tuple[list[str], list[str]]:
@@ -288,6 +291,17 @@ def reconstruct(
     save_mask: Annotated[
         bool, typer.Option(help="Also write NAME.mask.png: the object's mask at the input's size (255 = object).")
     ] = False,
+    keep_parts: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Keep mesh parts with at least this share of the largest one's volume (1: largest)."
+        ),
+    ] = DEFAULT_KEEP_PARTS,
+    smooth: Annotated[
+        int, typer.Option(min=0, help="Taubin smoothing passes on the mesh (keeps volume).")
+    ] = DEFAULT_SMOOTH,
+    scale: Annotated[float, typer.Option(help="Multiply the mesh's coordinates (its longest side is 1 before).")] = 1.0,
+    up: Annotated[str, typer.Option(help="Up axis of the output: y (game engines, glTF) or z (Blender).")] = "y",
     json_lines: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per input on stdout instead of paths.")
     ] = False,
@@ -306,12 +320,19 @@ def reconstruct(
     if to_stdout and (save_sdf or save_input or save_mask):
         raise _usage_error("--save-sdf, --save-input and --save-mask need -o to be a file or folder, not stdout")
     _check_background(background, mask, inputs)
+    if up not in ("y", "z"):
+        raise _usage_error(f"--up {up!r}: choose y or z")
+    if not (math.isfinite(scale) and scale > 0):
+        raise _usage_error(f"--scale {scale}: expected a finite number above 0, e.g. 100 for centimetres")
     if mask is not None and not mask.is_dir():
         jobs = [dataclasses.replace(job, mask=mask) for job in jobs]
     if to_stdout and json_lines:
         raise _usage_error("--json prints on stdout, which -o - already uses for the mesh")
 
+    from typing import cast
+
     from dlsr.pipeline import DEVICES, load_model
+    from dlsr.postprocess import MeshFinish, UpAxis
 
     _check_level_and_device(level, device, DEVICES)
     console = _stderr_console()
@@ -332,6 +353,7 @@ def reconstruct(
         background=background,
         save_mask=save_mask,
         mask_folder=mask if mask is not None and mask.is_dir() else None,
+        finish=MeshFinish(keep_parts=keep_parts, smooth_iterations=smooth, scale=scale, up=cast(UpAxis, up)),
     )
     started = time.perf_counter()
     done = 0
@@ -423,12 +445,15 @@ def _finish_job(job: _Job, image: Any, sdf: Any, model: Any, settings: _Settings
     from dlsr.files import atomic_write
     from dlsr.mesh import mesh_bytes, save_mesh
     from dlsr.pipeline import mesh_sdf
+    from dlsr.postprocess import finish_mesh
     from dlsr.sdf import sdf_archive
 
     try:
         mesh, _ = mesh_sdf(sdf, model.info.grid, settings.resolution, settings.level)
     except EmptySurfaceError as exc:
         raise EmptySurfaceError(f"{job.name}: {exc}") from exc
+    if settings.finish is not None:
+        mesh = finish_mesh(mesh, settings.finish)
     if job.destination is None:
         data = mesh_bytes(mesh, job.format)
         sys.stdout.buffer.write(data)

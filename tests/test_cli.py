@@ -92,6 +92,9 @@ def test_cli_constants_match_the_library() -> None:
     assert cli.MESH_FORMATS == MESH_FORMATS
     assert cli.DEFAULT_MESH_RESOLUTION == DEFAULT_MESH_RESOLUTION
     assert cli.BACKGROUND_MODES == BACKGROUND_MODES
+    from dlsr.postprocess import MeshFinish
+
+    assert (cli.DEFAULT_KEEP_PARTS, cli.DEFAULT_SMOOTH) == (MeshFinish().keep_parts, MeshFinish().smooth_iterations)
 
 
 # ------------------------------------------------------------------------------------------ reconstruct
@@ -649,3 +652,23 @@ def test_one_mask_file_for_many_inputs_is_a_usage_error(images: Path, tmp_path: 
                  "--mask", str(tmp_path / "m.png"))  # fmt: skip
     assert result.exit_code == 2
     assert "give a folder of masks" in result.stderr
+
+
+def test_scale_and_up_place_the_mesh(tiny_model: TinyModel, images: Path, tmp_path: Path) -> None:
+    plain, placed = tmp_path / "plain.ply", tmp_path / "placed.ply"
+    for out, extra in ((plain, []), (placed, ["--scale", "2", "--up", "z", "--keep-parts", "1", "--smooth", "3"])):
+        result = run(
+            "reconstruct", str(images / "wide.png"), "-o", str(out), "--weights", str(tiny_model.weights), *extra
+        )
+        assert result.exit_code == 0, result.output
+    before, after = trimesh.load(plain, force="mesh"), trimesh.load(placed, force="mesh")
+    np.testing.assert_allclose(after.extents, 2 * before.extents[[0, 2, 1]], rtol=0.1)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"), [(["--up", "x"], "--up 'x': choose y or z"), (["--scale", "0"], "--scale 0")]
+)
+def test_placement_usage_errors_exit_2(args: list[str], needle: str, images: Path) -> None:
+    result = run("reconstruct", str(images / "wide.png"), *args)
+    assert result.exit_code == 2
+    assert needle in result.stderr
