@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from dlsr import data
+from dlsr.errors import EmptySurfaceError
 from dlsr.metrics import mesh_metrics
 from dlsr.pipeline import DEFAULT_MESH_RESOLUTION, load_model, mesh_sdf, predict_sdf
 from dlsr.postprocess import MeshFinish, finish_mesh
@@ -37,12 +38,16 @@ def main() -> None:
         for path, sdf in zip(renders, sdfs, strict=True):
             with np.load(path.parents[1] / "pointcloud.npz") as cloud:
                 truth = (cloud["points"].astype(np.float64), cloud["normals"].astype(np.float64))
-            mesh, _ = mesh_sdf(sdf, model.info.grid, DEFAULT_MESH_RESOLUTION, model.info.level)
+            try:
+                mesh, _ = mesh_sdf(sdf, model.info.grid, DEFAULT_MESH_RESOLUTION, model.info.level)
+            except EmptySurfaceError:
+                print(f"{path}: no surface; skipped")
+                continue
             parts.append(len(mesh.split(only_watertight=False)))
             for keep, smooth in SETTINGS:
                 finished = finish_mesh(mesh, MeshFinish(keep_parts=keep, smooth_iterations=smooth))
                 scores[(keep, smooth)].append(mesh_metrics(finished, truth, n_points=20000, rng=0))
-    print(f"{len(renders)} meshes; parts per raw mesh: median {statistics.median(parts)}, max {max(parts)}, "
+    print(f"{len(parts)} meshes; parts per raw mesh: median {statistics.median(parts)}, max {max(parts)}, "
           f"{sum(p > 1 for p in parts)} with more than one")  # fmt: skip
     keys = sorted(next(iter(scores.values()))[0])
     chamfer = next(k for k in keys if k.startswith("chamfer"))
