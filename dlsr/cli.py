@@ -9,6 +9,7 @@ that `dlsr --help` answers at once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import glob
 import json
@@ -30,6 +31,10 @@ from dlsr.errors import ConfigError, DlsrError
 DEBUG_ENV = "DLSR_DEBUG"
 MESH_FORMATS = ("obj", "ply", "off", "stl", "glb")  # pinned to dlsr.mesh.MESH_FORMATS by tests/test_cli.py
 DEFAULT_MESH_RESOLUTION = 64  # pinned to dlsr.pipeline.DEFAULT_MESH_RESOLUTION by tests/test_cli.py
+BACKGROUND_MODES = ("auto", "none", "plain", "grabcut", "rembg")  # pinned to dlsr.data.BACKGROUND_MODES likewise
+DEFAULT_KEEP_PARTS = 0.0  # pinned to dlsr.postprocess.MeshFinish likewise
+DEFAULT_SMOOTH = 0  # pinned to dlsr.postprocess.MeshFinish likewise
+MASK_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")  # looked for in a --mask folder
 STDIO = "-"
 
 app = typer.Typer(
@@ -113,6 +118,7 @@ class _Job:
     name: str  # how messages call it
     destination: Path | None
     format: str
+    mask: Path | None = None  # the user's mask for this input, from --mask
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,10 @@ class _Settings:
     save_sdf: bool
     save_input: bool
     overwrite: bool
+    background: str = "auto"
+    save_mask: bool = False
+    mask_folder: Path | None = None  # --mask DIR: each input's mask is the image named after it there
+    finish: Any = None  # dlsr.postprocess.MeshFinish: stray parts, smoothing, scale, up axis
 
 
 def _expand_inputs(patterns: list[str]) -> tuple[list[str], list[str]]:
@@ -193,8 +203,45 @@ def _plan_jobs(inputs: list[str], output: str | None, format: str | None) -> lis
 
 
 def _side_path(destination: Path, suffix: str) -> Path:
-    """chair.obj -> chair.sdf.npz / chair.input.png, next to the mesh."""
+    """chair.obj -> chair.sdf.npz / chair.input.png / chair.mask.png, next to the mesh."""
     return destination.with_name(destination.stem + suffix)
+
+
+def _check_background(background: str, mask: Path | None, inputs: list[str]) -> None:
+    """Usage errors (exit 2) of --background and --mask, found before the model is loaded."""
+    if background not in BACKGROUND_MODES:
+        raise _usage_error(f"--background {background!r}: choose {', '.join(BACKGROUND_MODES[:-1])} or rembg")
+    if mask is None:
+        return
+    if background != "auto":
+        raise _usage_error(f"--mask gives the object itself; drop --background {background}")
+    if not mask.is_dir() and len(inputs) != 1:
+        raise _usage_error(
+            f"--mask {mask} is one mask for {len(inputs)} inputs; give a folder of masks named after them"
+        )
+
+
+def _mask_for(job: _Job, settings: _Settings) -> Path | None:
+    """The mask file of one input: --mask FILE itself, or the image named after the input in --mask DIR.
+
+    Raises:
+        InputImageError: the folder holds no mask for this input.
+    """
+    from dlsr.errors import InputImageError
+
+    if settings.mask_folder is None:
+        return job.mask
+    stem = "stdin" if job.source == STDIO else Path(job.source).stem
+    for extension in MASK_EXTENSIONS:
+        for candidate in (
+            settings.mask_folder / f"{stem}{extension}",
+            settings.mask_folder / f"{stem}{extension.upper()}",
+        ):
+            if candidate.is_file():
+                return candidate
+    raise InputImageError(
+        f"{job.name}: no mask for it in {settings.mask_folder}; add {settings.mask_folder / (stem + '.png')}"
+    )
 
 
 @app.command()
@@ -226,8 +273,35 @@ def reconstruct(
     batch_size: Annotated[int, typer.Option(min=1, help="Images per forward pass.")] = 16,
     save_sdf: Annotated[bool, typer.Option(help="Also write NAME.sdf.npz: the SDF grid and its world bounds.")] = False,
     save_input: Annotated[
-        bool, typer.Option(help="Also write NAME.input.png: the preprocessed image the network saw.")
+        bool, typer.Option(help="Also write NAME.input.png: the preprocessed image the network saw, mask applied.")
     ] = False,
+    background: Annotated[
+        str,
+        typer.Option(
+            help="How to find the object: auto (alpha, else a plain background, else GrabCut), none (whole image), "
+            "plain (alpha or flood fill from a one-colour border), grabcut, or rembg (if installed with its model)."
+        ),
+    ] = "auto",
+    mask: Annotated[
+        Path | None,
+        typer.Option(
+            help="The object's mask, white on black, the image's size; or a folder of masks named after the inputs."
+        ),
+    ] = None,
+    save_mask: Annotated[
+        bool, typer.Option(help="Also write NAME.mask.png: the object's mask at the input's size (255 = object).")
+    ] = False,
+    keep_parts: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Keep mesh parts with at least this share of the largest one's volume (1: largest)."
+        ),
+    ] = DEFAULT_KEEP_PARTS,
+    smooth: Annotated[
+        int, typer.Option(min=0, help="Taubin smoothing passes on the mesh (keeps volume).")
+    ] = DEFAULT_SMOOTH,
+    scale: Annotated[float, typer.Option(help="Multiply the mesh's coordinates (its longest side is 1 before).")] = 1.0,
+    up: Annotated[str, typer.Option(help="Up axis of the output: y (game engines, glTF) or z (Blender).")] = "y",
     json_lines: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per input on stdout instead of paths.")
     ] = False,
@@ -243,20 +317,44 @@ def reconstruct(
     except ConfigError as exc:
         raise _usage_error(str(exc)) from None
     to_stdout = jobs[0].destination is None
-    if to_stdout and (save_sdf or save_input):
-        raise _usage_error("--save-sdf and --save-input need -o to be a file or folder, not stdout")
+    if to_stdout and (save_sdf or save_input or save_mask):
+        raise _usage_error("--save-sdf, --save-input and --save-mask need -o to be a file or folder, not stdout")
+    _check_background(background, mask, inputs)
+    if up not in ("y", "z"):
+        raise _usage_error(f"--up {up!r}: choose y or z")
+    if not (math.isfinite(scale) and scale > 0):
+        raise _usage_error(f"--scale {scale}: expected a finite number above 0, e.g. 100 for centimetres")
+    if mask is not None and not mask.is_dir():
+        jobs = [dataclasses.replace(job, mask=mask) for job in jobs]
     if to_stdout and json_lines:
         raise _usage_error("--json prints on stdout, which -o - already uses for the mesh")
 
+    from typing import cast
+
     from dlsr.pipeline import DEVICES, load_model
+    from dlsr.postprocess import MeshFinish, UpAxis
 
     _check_level_and_device(level, device, DEVICES)
     console = _stderr_console()
     failures = len(unmatched)
     for pattern in unmatched:
         _print_error(f"{pattern}: no files match this pattern")
+    if background == "rembg":
+        from dlsr.segment import require_rembg
+
+        require_rembg("--background rembg")
     model = load_model(weights, device)
-    settings = _Settings(resolution, model.info.level if level is None else level, save_sdf, save_input, overwrite)
+    settings = _Settings(
+        resolution,
+        model.info.level if level is None else level,
+        save_sdf,
+        save_input,
+        overwrite,
+        background=background,
+        save_mask=save_mask,
+        mask_folder=mask if mask is not None and mask.is_dir() else None,
+        finish=MeshFinish(keep_parts=keep_parts, smooth_iterations=smooth, scale=scale, up=cast(UpAxis, up)),
+    )
     started = time.perf_counter()
     done = 0
     for first in range(0, len(jobs), batch_size):
@@ -293,7 +391,9 @@ def _check_level_and_device(level: float | None, device: str, devices: tuple[str
 
 def _reconstruct_batch(jobs: list[_Job], model: Any, settings: _Settings) -> list[dict[str, Any] | DlsrError]:
     """Run one batch of jobs; each entry is the job's result record or the error that stopped it."""
-    from dlsr.data import load_image
+    from typing import cast
+
+    from dlsr.data import BackgroundMode, load_image
     from dlsr.files import check_writable
     from dlsr.pipeline import predict_sdf
 
@@ -304,11 +404,22 @@ def _reconstruct_batch(jobs: list[_Job], model: Any, settings: _Settings) -> lis
         try:
             if job.destination is not None:
                 check_writable(job.destination, overwrite=settings.overwrite)
-                for wanted, suffix in ((settings.save_sdf, ".sdf.npz"), (settings.save_input, ".input.png")):
+                for wanted, suffix in (
+                    (settings.save_sdf, ".sdf.npz"),
+                    (settings.save_input, ".input.png"),
+                    (settings.save_mask, ".mask.png"),
+                ):
                     if wanted:
                         check_writable(_side_path(job.destination, suffix), overwrite=settings.overwrite)
+            mask = _mask_for(job, settings)
             source: str | bytes = sys.stdin.buffer.read() if job.source == STDIO else job.source
-            image = load_image(source, model.info.preprocess, name=job.name)
+            image = load_image(
+                source,
+                model.info.preprocess,
+                name=job.name,
+                background=cast(BackgroundMode, settings.background),
+                mask=mask,
+            )
         except DlsrError as exc:
             outcomes[slot] = exc
             continue
@@ -334,12 +445,15 @@ def _finish_job(job: _Job, image: Any, sdf: Any, model: Any, settings: _Settings
     from dlsr.files import atomic_write
     from dlsr.mesh import mesh_bytes, save_mesh
     from dlsr.pipeline import mesh_sdf
+    from dlsr.postprocess import finish_mesh
     from dlsr.sdf import sdf_archive
 
     try:
         mesh, _ = mesh_sdf(sdf, model.info.grid, settings.resolution, settings.level)
     except EmptySurfaceError as exc:
         raise EmptySurfaceError(f"{job.name}: {exc}") from exc
+    if settings.finish is not None:
+        mesh = finish_mesh(mesh, settings.finish)
     if job.destination is None:
         data = mesh_bytes(mesh, job.format)
         sys.stdout.buffer.write(data)
@@ -363,9 +477,14 @@ def _finish_job(job: _Job, image: Any, sdf: Any, model: Any, settings: _Settings
             atomic_write(
                 _side_path(job.destination, ".input.png"), png_bytes(image.pixels), overwrite=settings.overwrite
             )
+        if settings.save_mask:
+            from dlsr.data import mask_png_bytes
+
+            atomic_write(_side_path(job.destination, ".mask.png"), mask_png_bytes(image), overwrite=settings.overwrite)
     return {
         "input": job.name,
         "output": written,
+        "foreground": image.foreground,
         "vertices": len(mesh.vertices),
         "faces": len(mesh.faces),
         "watertight": bool(mesh.is_watertight),

@@ -1,10 +1,11 @@
 """Image input: reading any image file and turning it into the network's input.
 
-This module owns the one preprocessing path shared by users' photos and training renders, so both look alike to
-the network: find the object (from the alpha channel, or by flood-filling a plain background from the border),
-composite it on `PreprocessConfig.background`, crop a square around it with a fixed margin and resize to
-`image_size`. Coordinates are PIL's: `(x, y)` = (column, row), boxes are `(left, top, right, bottom)` with
-`right`/`bottom` exclusive, in pixels of the source image after its EXIF orientation is applied.
+This module owns the one preprocessing path shared by users' photos, training renders and evaluation images, so
+all look alike to the network: find the object (from the alpha channel, a user's mask, by flood-filling a plain
+background from the border, or by GrabCut or rembg on a cluttered photo: see `BACKGROUND_MODES`), composite it on
+`PreprocessConfig.background`, crop a square around it with a fixed margin and resize to `image_size`.
+Coordinates are PIL's: `(x, y)` = (column, row), boxes are `(left, top, right, bottom)` with `right`/`bottom`
+exclusive, in pixels of the source image as decoded, after its EXIF orientation is applied.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from PIL import Image, ImageOps
 from scipy import ndimage
 
 from dlsr.errors import ConfigError, InputImageError
+from dlsr.segment import check_mask_size, grabcut_mask, mask_coverage, rembg_mask
 
 if TYPE_CHECKING:
     import torch
@@ -36,7 +38,24 @@ logger = logging.getLogger(__name__)
 # below Pillow's own warning threshold (about 89 megapixels), so Pillow's global limit is never touched.
 MAX_IMAGE_PIXELS: int = 8192 * 8192
 
-Foreground = Literal["alpha", "background", "whole-image"]
+Foreground = Literal["alpha", "background", "whole-image", "grabcut", "rembg", "mask"]
+
+BackgroundMode = Literal["auto", "none", "plain", "grabcut", "rembg"]
+BACKGROUND_MODES: tuple[BackgroundMode, ...] = ("auto", "none", "plain", "grabcut", "rembg")
+"""How the object is told from its background when no mask is given:
+
+- "auto": the alpha channel when some pixel is less than half opaque; else "plain" when the border is one colour
+  and the flood fill finds an object; else "grabcut".
+- "none": the whole image is the object (transparent pixels are still composited on the background colour).
+- "plain": the preprocessing dlsr has always had (alpha channel, else flood fill from a plain border, else the
+  whole image); training renders go this way under "auto" too, byte for byte.
+- "grabcut": OpenCV's GrabCut on a reduced copy (`dlsr.segment.grabcut_mask`).
+- "rembg": rembg's U^2-Net, when the user installed it and its model (`dlsr.segment.rembg_mask`).
+"""
+
+# Explicit GrabCut and rembg decode a large JPEG at a reduced scale (Pillow's `draft`), keeping at least this many
+# pixels on its longest side: enough for an object an eighth of the photo wide to fill the 128-pixel input.
+_DRAFT_SIDE = 1024
 
 _MAX_COLOUR_DISTANCE = math.sqrt(3) * 255  # Euclidean distance between black and white in RGB
 _ALPHA_THRESHOLD = 128  # a pixel at least half opaque belongs to the object
@@ -97,11 +116,19 @@ class PreparedImage:
     """An image ready for the network, and how it was made."""
 
     pixels: np.ndarray  # uint8 (S, S, 3), the network input, the object composited on `background`
-    foreground: Foreground  # how the object was found: "alpha", "background" (flood fill) or "whole-image"
+    foreground: Foreground  # how the object was found: "alpha", "background" (flood fill), "whole-image",
+    # "grabcut", "rembg" or "mask" (the user's)
     bbox: tuple[int, int, int, int]  # (left, top, right, bottom) of the object in the oriented source image
+    # Mode "L", 255 on the object, covering the whole source image, possibly at a reduced scale (the flood fill's
+    # working copy): resize it to the source size to overlay it. For "alpha", "grabcut", "rembg" and "mask" it is
+    # the alpha the object was cut out with, at full size.
+    mask: Image.Image | None = None
+    size: tuple[int, int] = (0, 0)  # (width, height) of the oriented source image, pixels
 
 
-def read_image(source: str | os.PathLike[str] | bytes, name: str | None = None) -> Image.Image:
+def read_image(
+    source: str | os.PathLike[str] | bytes, name: str | None = None, *, draft_side: int | None = None
+) -> Image.Image:
     """Read an image file fully into memory, upright.
 
     The pixels are decoded here, so a truncated file fails here rather than later; the EXIF orientation is applied
@@ -111,6 +138,8 @@ def read_image(source: str | os.PathLike[str] | bytes, name: str | None = None) 
     Args:
         source: a path, or the raw bytes of an image file (as read from stdin).
         name: what to call the image in messages; defaults to the path, or "<stdin>" for bytes.
+        draft_side: decode a JPEG at the smallest of Pillow's reduced scales (1/2, 1/4, 1/8) that keeps at least
+            this many pixels on its longest side (several times faster for large photos); None decodes in full.
 
     Returns:
         The loaded image, in any mode of `SUPPORTED_MODES`.
@@ -123,7 +152,7 @@ def read_image(source: str | os.PathLike[str] | bytes, name: str | None = None) 
         label = name or "<stdin>"
         if len(source) == 0:
             raise InputImageError(f"{label}: cannot read image: no data (0 bytes); pass a PNG or JPEG file")
-        return _decode(io.BytesIO(source), label)
+        return _decode(io.BytesIO(source), label, draft_side)
     path = os.fspath(source)
     label = name or path
     if os.path.isdir(path):
@@ -142,34 +171,50 @@ def read_image(source: str | os.PathLike[str] | bytes, name: str | None = None) 
             raise InputImageError(
                 f"{label}: cannot read image: the file is empty (0 bytes); re-export it as PNG or JPEG"
             )
-        return _decode(stream, label)
+        return _decode(stream, label, draft_side)
 
 
-def prepare_image(image: Image.Image, config: PreprocessConfig = PreprocessConfig()) -> PreparedImage:
+def prepare_image(
+    image: Image.Image,
+    config: PreprocessConfig = PreprocessConfig(),
+    *,
+    background: BackgroundMode = "auto",
+    mask: Image.Image | None = None,
+    name: str = "image",
+    mask_name: str = "mask",
+) -> PreparedImage:
     """Turn a loaded image into the network's input.
 
     1. Normalise the mode to 8-bit RGB, keeping alpha if any pixel is not fully opaque (16-bit data is scaled
        by 1/257, not clipped).
-    2. Find the object: from alpha (at least half opaque) when there is one; otherwise flood-fill the background
-       from the border (pixels within `background_tolerance` of the border's median colour and connected to the
-       border), so enclosed background-coloured parts stay object. A cluttered border (under half of it near that
-       colour), or an "object" covering almost everything, falls back to the whole image, which is then framed
-       like an object (margin included) and keeps its background.
+    2. Find the object. With `mask`, the mask's coverage becomes the alpha channel. Otherwise by `background`
+       (see `BACKGROUND_MODES`). The "plain" way: from alpha (at least half opaque) when there is one; otherwise
+       flood-fill the background from the border (pixels within `background_tolerance` of the border's median
+       colour and connected to the border), so enclosed background-coloured parts stay object. A cluttered border
+       (under half of it near that colour), or an "object" covering almost everything, falls back to the whole
+       image (under "auto": to GrabCut), which is then framed like an object (margin included) and keeps its
+       background.
     3. Composite on `background`, crop the square of side `longest bbox side * (1 + 2 * margin)` centred on the
        object (padding with `background`), and resize it to `image_size` with Lanczos filtering.
 
     Args:
         image: any image `read_image` returns (PIL coordinates, already upright).
         config: preprocessing settings; must match the ones the model was trained with.
+        background: how to find the object when no mask is given; one of `BACKGROUND_MODES`.
+        mask: the object's mask, the image's size: white (or opaque) on the object, black (or transparent)
+            elsewhere; grey levels are partial cover.
+        name, mask_name: what to call the image and the mask in messages.
 
     Returns:
         The prepared image; `pixels` is uint8 (S, S, 3) with S = `config.image_size`.
 
     Raises:
+        ConfigError: unknown `background`.
         InputImageError: when the mode is unsupported, the image has zero size, is one flat colour or fully
-            transparent, so there is no object to reconstruct.
+            transparent, the mask is empty or of another size, or no object can be found.
+        MissingDependencyError: "grabcut" without OpenCV, "rembg" without rembg or its model.
     """
-    return _prepare(image, config, "image")
+    return _prepare(image, config, name, background, mask, mask_name)
 
 
 def prepare_image_with_coverage(
@@ -187,9 +232,9 @@ def prepare_image_with_coverage(
     """
     prepared = prepare_image(image, config)
     size = config.image_size
-    if prepared.foreground != "alpha":
+    if prepared.foreground not in _CUT_OUT or prepared.mask is None:
         return prepared, np.full((size, size), 255, dtype=np.uint8)
-    alpha = _normalise_mode(image, "image").getchannel("A")
+    alpha = prepared.mask
     # The object's alpha on a black body, composited on white like the pixels: each pixel is 255 * (1 - a).
     silhouette = Image.merge("RGBA", (Image.new("L", alpha.size, 0),) * 3 + (alpha,))
     white = dataclasses.replace(config, background=(255, 255, 255))
@@ -201,6 +246,9 @@ def load_image(
     source: str | os.PathLike[str] | bytes,
     config: PreprocessConfig = PreprocessConfig(),
     name: str | None = None,
+    *,
+    background: BackgroundMode = "auto",
+    mask: str | os.PathLike[str] | Image.Image | None = None,
 ) -> PreparedImage:
     """Read an image file and prepare it for the network (`read_image` then `prepare_image`).
 
@@ -208,16 +256,30 @@ def load_image(
         source: a path, or the raw bytes of an image file (as read from stdin).
         config: preprocessing settings; must match the ones the model was trained with.
         name: what to call the image in messages; defaults to the path, or "<stdin>" for bytes.
+        background: how to find the object when no mask is given; one of `BACKGROUND_MODES`. An explicit
+            "grabcut" or "rembg" decodes a large JPEG at a reduced scale (see `read_image`'s `draft_side`).
+        mask: the object's mask (a path or a loaded image), the image's size; see `prepare_image`.
 
     Returns:
         The prepared image; `pixels` is uint8 (S, S, 3) with S = `config.image_size`.
 
     Raises:
-        InputImageError: when the file cannot be read or holds no object (see `read_image`, `prepare_image`).
+        InputImageError: when the file or the mask cannot be read or holds no object (see `read_image`,
+            `prepare_image`).
+        ConfigError, MissingDependencyError: see `prepare_image`.
     """
+    if background not in BACKGROUND_MODES:
+        raise ConfigError(_unknown_background(background))
     if name is None:
         name = "<stdin>" if isinstance(source, bytes | bytearray | memoryview) else os.fspath(source)
-    return _prepare(read_image(source, name), config, name)
+    mask_image, mask_name = None, "mask"
+    if isinstance(mask, Image.Image):
+        mask_image = mask
+    elif mask is not None:
+        mask_name = os.fspath(mask)
+        mask_image = read_image(mask, mask_name)
+    draft = _DRAFT_SIDE if mask is None and background in ("grabcut", "rembg") else None
+    return _prepare(read_image(source, name, draft_side=draft), config, name, background, mask_image, mask_name)
 
 
 def to_tensor(pixels: Sequence[np.ndarray]) -> torch.Tensor:
@@ -251,6 +313,22 @@ def to_tensor(pixels: Sequence[np.ndarray]) -> torch.Tensor:
     return torch.from_numpy(batch)
 
 
+def mask_png_bytes(prepared: PreparedImage) -> bytes:
+    """The object's mask as PNG file bytes: mode "L", the source image's size, 255 on the object.
+
+    Raises:
+        ValueError: `prepared` carries no mask or size (it was not made by `prepare_image`).
+    """
+    if prepared.mask is None or 0 in prepared.size:
+        raise ValueError("mask_png_bytes: expected an image made by prepare_image, with its mask and size")
+    mask = prepared.mask
+    if mask.size != prepared.size:
+        mask = mask.resize(prepared.size, Image.Resampling.NEAREST)
+    buffer = io.BytesIO()
+    mask.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def png_bytes(pixels: np.ndarray) -> bytes:
     """Encode an image (e.g. `PreparedImage.pixels`, uint8 (H, W, 3)) as PNG file bytes."""
     buffer = io.BytesIO()
@@ -261,7 +339,7 @@ def png_bytes(pixels: np.ndarray) -> bytes:
 # --- reading ---------------------------------------------------------------------------------------------------
 
 
-def _decode(stream: BinaryIO, name: str) -> Image.Image:
+def _decode(stream: BinaryIO, name: str, draft_side: int | None = None) -> Image.Image:
     """Open, size-check, fully decode and orient an image from a binary stream."""
     corrupt = f"{name}: cannot read image: file is truncated or corrupt"
     # Record rather than raise Pillow's warnings: the bomb warning is covered by our own, lower size limit, and the
@@ -287,6 +365,9 @@ def _decode(stream: BinaryIO, name: str) -> Image.Image:
             raise InputImageError(f"{name}: cannot read image: it has zero size ({width}x{height}); re-export it")
         if image.mode not in SUPPORTED_MODES:
             raise InputImageError(_unsupported_mode(name, image.mode))
+        if draft_side is not None and image.format == "JPEG" and max(width, height) > 2 * draft_side:
+            scale = draft_side / max(width, height)
+            image.draft(image.mode, (math.ceil(width * scale), math.ceil(height * scale)))
         try:
             image.load()
             ImageOps.exif_transpose(image, in_place=True)
@@ -314,14 +395,99 @@ def _unsupported_mode(name: str, mode: str) -> str:
 # --- preparing -------------------------------------------------------------------------------------------------
 
 
-def _prepare(image: Image.Image, config: PreprocessConfig, name: str) -> PreparedImage:
+# Foregrounds cut out through an alpha channel: their `PreparedImage.mask` is that alpha, at full size.
+_CUT_OUT = frozenset({"alpha", "grabcut", "rembg", "mask"})
+
+
+def _unknown_background(background: object) -> str:
+    return f"unknown background mode {background!r}; use one of {', '.join(BACKGROUND_MODES)}"
+
+
+def _prepare(
+    image: Image.Image,
+    config: PreprocessConfig,
+    name: str,
+    background: BackgroundMode = "auto",
+    mask: Image.Image | None = None,
+    mask_name: str = "mask",
+) -> PreparedImage:
     """`prepare_image`, naming the image `name` in error messages."""
+    prepared = _find_and_frame(image, config, name, background, mask, mask_name)
+    return dataclasses.replace(prepared, size=image.size)
+
+
+def _find_and_frame(
+    image: Image.Image,
+    config: PreprocessConfig,
+    name: str,
+    background: BackgroundMode,
+    mask: Image.Image | None,
+    mask_name: str,
+) -> PreparedImage:
+    if background not in BACKGROUND_MODES:
+        raise ConfigError(_unknown_background(background))
     if image.width == 0 or image.height == 0:
         raise InputImageError(f"{name}: found no object: the image has zero size ({image.width}x{image.height})")
+    if mask is not None:
+        check_mask_size(mask, image, mask_name, name)
+        coverage = mask_coverage(mask, mask_name)
+        return _prepare_alpha(
+            _with_alpha(_flatten(_normalise_mode(image, name), config), coverage), config, name, "mask"
+        )
     image = _normalise_mode(image, name)
-    if image.mode == "RGBA":
-        return _prepare_alpha(image, config, name)
-    return _prepare_opaque(image, config, name)
+    if background == "none":
+        whole = (0, 0, image.width, image.height)
+        full = Image.new("L", (1, 1), 255)
+        return PreparedImage(_render(image, 1, whole, config), "whole-image", whole, full)
+    if background == "plain":
+        if image.mode == "RGBA":
+            return _prepare_alpha(image, config, name)
+        return cast(PreparedImage, _prepare_opaque(image, config, name, fallback=True))
+    if background == "auto":
+        if image.mode == "RGBA" and _has_transparency(image):
+            return _prepare_alpha(image, config, name)
+        image = _flatten(image, config)
+        found = _prepare_opaque(image, config, name, fallback=False)
+        if found is not None:
+            return found
+        return _prepare_segmented(image, config, name, "grabcut")
+    return _prepare_segmented(_flatten(image, config), config, name, background)
+
+
+def _has_transparency(image: Image.Image) -> bool:
+    """Whether some pixel of the RGBA `image` is less than half opaque (alpha that marks a background)."""
+    return cast(tuple[tuple[int, int], ...], image.getextrema())[3][0] < _ALPHA_THRESHOLD
+
+
+def _flatten(image: Image.Image, config: PreprocessConfig) -> Image.Image:
+    """An RGB or RGBA `image` as RGB, composited on `config.background`."""
+    if image.mode != "RGBA":
+        return image
+    plain = Image.new("RGB", image.size, config.background)
+    plain.paste(image, (0, 0), image)
+    return plain
+
+
+def _with_alpha(image: Image.Image, coverage: Image.Image) -> Image.Image:
+    """The RGB `image` with the mode "L" `coverage` as its alpha channel."""
+    rgba = image.convert("RGBA")
+    rgba.putalpha(coverage)
+    return rgba
+
+
+def _prepare_segmented(
+    image: Image.Image, config: PreprocessConfig, name: str, method: Literal["grabcut", "rembg"]
+) -> PreparedImage:
+    """Find the object in the RGB `image` by GrabCut or rembg and frame it through the alpha path."""
+    if _channel_spread(image) <= _FLAT_SPREAD:
+        raise InputImageError(f"{name}: found no object: the image is one flat colour; pass a photo of the object")
+    coverage = grabcut_mask(image) if method == "grabcut" else rembg_mask(image, name)
+    if coverage is None or cast(tuple[int, int], coverage.getextrema())[1] < _ALPHA_THRESHOLD:
+        raise InputImageError(
+            f"{name}: found no object: {method} could not tell an object from the background; "
+            "give a mask of the object (white on black), or the background mode none to take the whole image"
+        )
+    return _prepare_alpha(_with_alpha(image, coverage), config, name, method)
 
 
 def _normalise_mode(image: Image.Image, name: str) -> Image.Image:
@@ -362,23 +528,26 @@ def _scale_wide(values: np.ndarray, is_float: bool) -> np.ndarray:
     return ((values - low) * (255.0 / max(high - low, 1e-12))).astype(np.float32)
 
 
-def _prepare_alpha(image: Image.Image, config: PreprocessConfig, name: str) -> PreparedImage:
+def _prepare_alpha(
+    image: Image.Image, config: PreprocessConfig, name: str, foreground: Foreground = "alpha"
+) -> PreparedImage:
     """The object is where the RGBA `image` is at least half opaque."""
-    solid = image.getchannel("A").point([0] * _ALPHA_THRESHOLD + [255] * (256 - _ALPHA_THRESHOLD))
+    alpha = image.getchannel("A")
+    solid = alpha.point([0] * _ALPHA_THRESHOLD + [255] * (256 - _ALPHA_THRESHOLD))
     bbox = solid.getbbox()
     if bbox is None:
         raise InputImageError(
             f"{name}: found no object: the image is fully transparent; pass an image whose object is opaque"
         )
-    return PreparedImage(_render(image, 1, bbox, config), "alpha", bbox)
+    return PreparedImage(_render(image, 1, bbox, config), foreground, bbox, alpha)
 
 
-def _prepare_opaque(image: Image.Image, config: PreprocessConfig, name: str) -> PreparedImage:
+def _prepare_opaque(image: Image.Image, config: PreprocessConfig, name: str, fallback: bool) -> PreparedImage | None:
     """Find the object against a plain background in the RGB `image`, or fall back to the whole image.
 
     The flood fill runs on a copy box-reduced by an integer factor to at most `_WORK_SIDE` pixels a side. When
     the object is small in a large image, the crop is then redone around it at a finer scale, so the output is
-    never upsampled from the coarse copy.
+    never upsampled from the coarse copy. Without `fallback`, None stands for the whole image.
     """
     width, height = image.size
     factor = max(1, math.ceil(max(width, height) / max(_WORK_SIDE, 4 * config.image_size)))
@@ -390,16 +559,20 @@ def _prepare_opaque(image: Image.Image, config: PreprocessConfig, name: str) -> 
     colour, plain = _border_colour(pixels, config.background_tolerance)
     found = _object_mask(pixels, colour, config.background_tolerance) if plain >= _PLAIN_BORDER_FRACTION else None
     if found is None or not found.any() or found.mean() > _FULL_OBJECT_FRACTION:
-        return PreparedImage(_render(work, factor, whole, config), "whole-image", whole)
+        if not fallback:
+            return None
+        full = Image.new("L", (1, 1), 255)
+        return PreparedImage(_render(work, factor, whole, config), "whole-image", whole, full)
+    mask = Image.fromarray(found).convert("L")
     bbox = _scaled_box(_mask_box(found), factor, (0, 0), (width, height))
     finer = max(1, math.floor(_square(bbox, config.margin)[2] / (2 * config.image_size)))
     if finer < factor:
         refined = _refine(image, bbox, finer, factor, colour, config)
         if refined is not None:
             window, bbox, origin = refined
-            return PreparedImage(_render(window, finer, bbox, config, origin), "background", bbox)
+            return PreparedImage(_render(window, finer, bbox, config, origin), "background", bbox, mask)
     cutout = _on_background(work, found, config.background)
-    return PreparedImage(_render(cutout, factor, bbox, config), "background", bbox)
+    return PreparedImage(_render(cutout, factor, bbox, config), "background", bbox, mask)
 
 
 def _refine(

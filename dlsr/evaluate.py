@@ -845,25 +845,11 @@ def input_pixels(sample: Sample, model: LoadedModel) -> np.ndarray:
     Raises:
         InputImageError: unreadable image or mask, or no object in it.
     """
-    from dlsr.data import prepare_image, read_image
-    from dlsr.errors import InputImageError
+    from dlsr.data import load_image
 
-    image = read_image(sample.image)
-    if sample.mask is not None:
-        mask = read_image(sample.mask).convert("L")
-        if mask.size != image.size:
-            raise InputImageError(f"{sample.mask}: mask is {mask.size}, its image {image.size}; they must match")
-        image = image.convert("RGBA")
-        alpha = np.asarray(mask) >= 128
-        rgba = np.asarray(image).copy()
-        rgba[..., 3] = np.where(alpha, rgba[..., 3], 0)
-        from PIL import Image
-
-        image = Image.fromarray(rgba, mode="RGBA")
-    try:
-        return prepare_image(image, model.info.preprocess).pixels
-    except InputImageError as exc:
-        raise InputImageError(f"{sample.image}: {exc}") from None
+    # The same preprocessing as `dlsr reconstruct` (and training): the mask, when there is one, is the alpha.
+    name = str(sample.image)
+    return load_image(sample.image, model.info.preprocess, name, mask=sample.mask).pixels
 
 
 def _run_jobs(jobs: Iterable[_Job], workers: int) -> Iterator[dict[str, Any]]:

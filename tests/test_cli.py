@@ -60,7 +60,7 @@ def test_help_imports_no_heavy_library() -> None:
         "import runpy, sys\n"
         "sys.argv = ['dlsr', '--help']\n"
         "try:\n    runpy.run_module('dlsr', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('torch', 'trimesh', 'skimage', 'scipy', 'PIL') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'trimesh', 'skimage', 'scipy', 'PIL', 'cv2') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -85,11 +85,16 @@ def test_version_and_python_m() -> None:
 
 def test_cli_constants_match_the_library() -> None:
     """The CLI repeats two constants so --help needs no numpy: they must not drift."""
+    from dlsr.data import BACKGROUND_MODES
     from dlsr.mesh import MESH_FORMATS
     from dlsr.pipeline import DEFAULT_MESH_RESOLUTION
 
     assert cli.MESH_FORMATS == MESH_FORMATS
     assert cli.DEFAULT_MESH_RESOLUTION == DEFAULT_MESH_RESOLUTION
+    assert cli.BACKGROUND_MODES == BACKGROUND_MODES
+    from dlsr.postprocess import MeshFinish
+
+    assert (cli.DEFAULT_KEEP_PARTS, cli.DEFAULT_SMOOTH) == (MeshFinish().keep_parts, MeshFinish().smooth_iterations)
 
 
 # ------------------------------------------------------------------------------------------ reconstruct
@@ -180,7 +185,7 @@ def test_json_lines_and_side_outputs(tiny_model: TinyModel, images: Path, tmp_pa
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["input"] for r in records] == [str(images / "wide.png"), str(images / "tall.jpg")]
     for record in records:
-        assert set(record) == {"input", "output", "vertices", "faces", "watertight", "seconds"}
+        assert set(record) == {"input", "output", "foreground", "vertices", "faces", "watertight", "seconds"}
         assert record["watertight"] is True and record["faces"] > 0 and record["seconds"] > 0
         assert trimesh.load(record["output"]).faces.shape == (record["faces"], 3)
     with np.load(tmp_path / "wide.sdf.npz") as archive:
@@ -494,3 +499,176 @@ def test_reconstruct_takes_the_weights_calibrated_level_unless_told(
     assert faces["told"] == faces["plain"] != faces["default"]
     info = run("info", "--json", "--weights", str(calibrated))
     assert info.exit_code == 0 and json.loads(info.stdout)["weights"]["level"] == pytest.approx(0.02)
+
+
+# ------------------------------------------------------------------------------------------ backgrounds and masks
+
+
+def cluttered_photo(path: Path) -> Path:
+    """A dark-blue rectangle on scikit-image's grass photo (CC0), tinted green: no plain border."""
+    from skimage import data as samples
+
+    grass = samples.grass()[:300, :400].astype(np.float64) / 255.0
+    pixels = np.clip(np.rint(np.dstack([grass * 180 + 20, grass * 320 + 50, grass * 140 + 10])), 0, 255).astype(
+        np.uint8
+    )
+    pixels[100:200, 120:300] = (30, 40, 150)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def test_a_cluttered_photo_is_cut_out_by_grabcut(tiny_model: TinyModel, tmp_path: Path) -> None:
+    pytest.importorskip("cv2")
+    photo = cluttered_photo(tmp_path / "grass.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run(
+        "reconstruct", str(photo), "-o", str(out), "--weights", str(tiny_model.weights),
+        "--json", "--save-mask", "--save-input",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["foreground"] == "grabcut"
+    mask = np.asarray(Image.open(out / "grass.mask.png")) >= 128
+    assert mask.shape == (300, 400)
+    truth = np.zeros_like(mask)
+    truth[100:200, 120:300] = True
+    assert (mask & truth).sum() / (mask | truth).sum() > 0.9
+    seen = np.asarray(Image.open(out / "grass.input.png"))
+    assert (seen[:2] >= 250).all()  # the grass is gone: the network saw the object on white
+
+
+def test_a_mask_folder_serves_a_batch(tiny_model: TinyModel, images: Path, tmp_path: Path) -> None:
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for name in ("wide", "tall"):
+        with Image.open(next(images.glob(f"{name}.*"))) as photo:
+            size = photo.size
+        Image.new("L", size, 255).save(masks / f"{name}.png")  # all object: the whole image is framed
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run(
+        "reconstruct", str(images / "wide.png"), str(images / "tall.jpg"), "-o", str(out),
+        "--mask", str(masks), "--weights", str(tiny_model.weights), "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["foreground"] for line in result.stdout.splitlines()] == ["mask", "mask"]
+
+
+def _wrong_size_mask(folder: Path) -> Path:
+    Image.new("L", (10, 10), 255).save(folder / "mask.png")
+    return folder / "mask.png"
+
+
+def _empty_mask(folder: Path) -> Path:
+    Image.open(folder / "photos" / "wide.png").convert("L").point(lambda _: 0).save(folder / "mask.png")
+    return folder / "mask.png"
+
+
+def _text_mask(folder: Path) -> Path:
+    (folder / "mask.png").write_text("not an image\n")
+    return folder / "mask.png"
+
+
+@pytest.mark.parametrize(
+    ("make", "needle"),
+    [
+        (_wrong_size_mask, "the mask is 10x10 pixels but"),
+        (_empty_mask, "the mask marks no object"),
+        (_text_mask, "not an image file"),
+        (lambda folder: folder / "nowhere.png", "no such file"),
+    ],
+    ids=["wrong-size", "empty", "not-an-image", "missing"],
+)
+def test_bad_masks_give_one_line_naming_the_mask_and_write_nothing(  # type: ignore[no-untyped-def]
+    make, needle: str, tiny_model: TinyModel, images: Path, tmp_path: Path
+) -> None:
+    mask = make(tmp_path)
+    out = tmp_path / "wide.obj"
+    result = run(
+        "reconstruct", str(images / "wide.png"), "-o", str(out), "--mask", str(mask),
+        "--weights", str(tiny_model.weights), "--save-mask", "--save-input",
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert_one_clean_error(result.stderr, str(mask), needle)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["photos", mask.name] if mask.exists() else ["photos"])
+
+
+def test_a_mask_folder_without_the_inputs_mask(tiny_model: TinyModel, images: Path, tmp_path: Path) -> None:
+    (tmp_path / "masks").mkdir()
+    result = run(
+        "reconstruct", str(images / "wide.png"), "-o", str(tmp_path / "wide.obj"),
+        "--mask", str(tmp_path / "masks"), "--weights", str(tiny_model.weights),
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert_one_clean_error(result.stderr, str(images / "wide.png"), str(tmp_path / "masks" / "wide.png"))
+    assert not (tmp_path / "wide.obj").exists()
+
+
+def test_rembg_without_rembg_is_one_line_before_any_work(
+    tiny_model: TinyModel, images: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "rembg" else real(name, *a))
+    out = tmp_path / "wide.obj"
+    result = run(
+        "reconstruct", str(images / "wide.png"), "-o", str(out), "--background", "rembg",
+        "--weights", str(tiny_model.weights),
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert_one_clean_error(result.stderr, "--background rembg", "pip install rembg")
+    assert not out.exists()
+
+
+def test_no_object_found_is_one_line_naming_the_photo(tiny_model: TinyModel, tmp_path: Path) -> None:
+    pytest.importorskip("cv2")
+    noise = tmp_path / "noise.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (150, 200, 3), dtype=np.uint8)).save(noise)
+    out = tmp_path / "noise.obj"
+    result = run("reconstruct", str(noise), "-o", str(out), "--weights", str(tiny_model.weights), "--save-mask")
+    assert result.exit_code == 1
+    assert_one_clean_error(result.stderr, str(noise), "found no object", "give a mask")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["noise.png"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--background", "magic"], "--background 'magic': choose auto, none, plain, grabcut or rembg"),
+        (["--background", "grabcut", "--mask", "m.png"], "drop --background grabcut"),
+    ],
+)
+def test_background_usage_errors_exit_2(args: list[str], needle: str, images: Path) -> None:
+    result = run("reconstruct", str(images / "wide.png"), *args)
+    assert result.exit_code == 2
+    assert needle in result.stderr
+
+
+def test_one_mask_file_for_many_inputs_is_a_usage_error(images: Path, tmp_path: Path) -> None:
+    Image.new("L", (8, 8), 255).save(tmp_path / "m.png")
+    result = run("reconstruct", str(images / "wide.png"), str(images / "tall.jpg"), "-o", str(tmp_path),
+                 "--mask", str(tmp_path / "m.png"))  # fmt: skip
+    assert result.exit_code == 2
+    assert "give a folder of masks" in result.stderr
+
+
+def test_scale_and_up_place_the_mesh(tiny_model: TinyModel, images: Path, tmp_path: Path) -> None:
+    plain, placed = tmp_path / "plain.ply", tmp_path / "placed.ply"
+    for out, extra in ((plain, []), (placed, ["--scale", "2", "--up", "z", "--keep-parts", "1", "--smooth", "3"])):
+        result = run(
+            "reconstruct", str(images / "wide.png"), "-o", str(out), "--weights", str(tiny_model.weights), *extra
+        )
+        assert result.exit_code == 0, result.output
+    before, after = trimesh.load(plain, force="mesh"), trimesh.load(placed, force="mesh")
+    np.testing.assert_allclose(after.extents, 2 * before.extents[[0, 2, 1]], rtol=0.1)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"), [(["--up", "x"], "--up 'x': choose y or z"), (["--scale", "0"], "--scale 0")]
+)
+def test_placement_usage_errors_exit_2(args: list[str], needle: str, images: Path) -> None:
+    result = run("reconstruct", str(images / "wide.png"), *args)
+    assert result.exit_code == 2
+    assert needle in result.stderr

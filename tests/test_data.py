@@ -364,7 +364,7 @@ def test_object_touching_the_border_is_framed_with_padding() -> None:
 def test_cluttered_background_falls_back_to_whole_image() -> None:
     pixels = np.random.default_rng(0).integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
     pixels[disc_mask()] = INK
-    prepared = prepare_image(Image.fromarray(pixels))
+    prepared = prepare_image(Image.fromarray(pixels), background="plain")
     assert prepared.foreground == "whole-image"
     assert prepared.bbox == (0, 0, WIDTH, HEIGHT)
     # the 200 x 150 image fills 200 / 240 of the square: 106.7 x 80 pixels, centred, white above and below
@@ -385,7 +385,7 @@ def test_tolerance_is_a_euclidean_rgb_distance(
     backdrop: tuple[int, int, int], ink: tuple[int, int, int], tolerance: float, foreground: str
 ) -> None:
     image = Image.fromarray(scene(background=backdrop, ink=ink))
-    prepared = prepare_image(image, PreprocessConfig(background_tolerance=tolerance))
+    prepared = prepare_image(image, PreprocessConfig(background_tolerance=tolerance), background="plain")
     assert prepared.foreground == foreground
 
 
@@ -396,7 +396,7 @@ def test_partly_plain_border_falls_back_to_whole_image() -> None:
     for band, colour in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255)]):
         pixels[60:, band * WIDTH // 3 : (band + 1) * WIDTH // 3] = colour
     pixels[disc_mask(disc=(100.0, 30.0, 20.0))] = INK
-    prepared = prepare_image(Image.fromarray(pixels))
+    prepared = prepare_image(Image.fromarray(pixels), background="plain")
     assert prepared.foreground == "whole-image"
     assert prepared.bbox == (0, 0, WIDTH, HEIGHT)
 
@@ -620,8 +620,8 @@ def _id(path: Path | None) -> str:
 
 # foreground modes seen on the samples, pinned so that tuning the detection is a visible decision
 REAL_FOREGROUND = {
-    "photos/coffee.png": "whole-image",  # cup on a wooden table: cluttered border
-    "photos/00.jpg": "whole-image",  # car in a studio with a graded backdrop and a reflective floor
+    "photos/coffee.png": "grabcut",  # cup on a wooden table: cluttered border
+    "photos/00.jpg": "grabcut",  # car in a studio with a graded backdrop and a reflective floor
     "photos/captured_p.png": "background",  # plush toy on plain grey
     "photos/chair_wood.jpg": "background",  # product shot on white
     "renders/onet_demo/example_input_raw.png": "alpha",
@@ -650,3 +650,116 @@ def test_r2n2_renders_use_alpha(path: Path | None) -> None:
     assert prepared.foreground == "alpha"
     width, height, _, _ = extent_and_centroid(object_mask(prepared.pixels, threshold=250))
     assert abs(max(width, height) - EXTENT) <= 3
+
+
+# --- background modes and masks --------------------------------------------------------------------------------
+
+
+def _plain_scenes() -> dict[str, Image.Image]:
+    """Plain-background images whose preparation is pinned by hash: dlsr's preprocessing before background modes."""
+    rng = np.random.default_rng(0)
+    rows, columns = np.mgrid[:150, :200]
+    disc = (columns - 80) ** 2 + (rows - 60) ** 2 <= 30**2
+    white = np.full((150, 200, 3), 255, np.uint8)
+    white[disc] = (30, 60, 150)
+    green = np.full((150, 200, 3), (90, 140, 90), np.uint8)
+    green[disc] = (200, 30, 30)
+    rows, columns = np.mgrid[:1200, :1600]
+    small = np.full((1200, 1600, 3), 255, np.uint8)
+    small[(columns - 1100) ** 2 + (rows - 300) ** 2 <= 50**2] = (30, 60, 150)
+    rows, columns = np.mgrid[:1500, :2000]
+    large = np.full((1500, 2000, 3), 240, np.uint8)
+    large[(columns - 900) ** 2 + (rows - 700) ** 2 <= 500**2] = (30, 60, 150)
+    large += rng.integers(0, 5, large.shape, dtype=np.uint8)
+    return {
+        name: Image.fromarray(pixels)
+        for name, pixels in [("white", white), ("green", green), ("small", small), ("large", large)]
+    }
+
+
+# sha256 of the prepared pixels (first 16 hex digits), recorded with the preprocessing of commit 2df09d6, before
+# background modes existed: "auto" and "plain" must keep plain-background images byte-identical.
+PLAIN_HASHES = {
+    "white": "0bec62515dc32313",
+    "green": "1e08095f0b7ca7cc",
+    "small": "9dea8efda584a928",
+    "large": "84cb4198538b6076",
+}
+
+
+@pytest.mark.parametrize("background", ["auto", "plain"])
+@pytest.mark.parametrize("scene_name", sorted(PLAIN_HASHES))
+def test_plain_backgrounds_are_prepared_as_before(scene_name: str, background: str) -> None:
+    import hashlib
+
+    prepared = prepare_image(_plain_scenes()[scene_name], background=background)  # type: ignore[arg-type]
+    assert prepared.foreground == "background"
+    assert hashlib.sha256(prepared.pixels.tobytes()).hexdigest()[:16] == PLAIN_HASHES[scene_name]
+
+
+def test_auto_uses_alpha_only_with_real_transparency() -> None:
+    rgba = np.dstack([scene(), np.full((HEIGHT, WIDTH), 200, np.uint8)])  # everything at least half opaque
+    prepared = prepare_image(Image.fromarray(rgba))
+    assert prepared.foreground == "background"  # the alpha marks nothing as background: the flood fill decides
+    assert prepare_image(Image.fromarray(rgba), background="plain").foreground == "alpha"  # as before
+
+
+def test_a_mask_is_an_alpha_channel() -> None:
+    pixels = np.random.default_rng(1).integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    pixels[disc_mask()] = INK
+    mask = Image.fromarray(disc_mask())
+    prepared = prepare_image(Image.fromarray(pixels), mask=mask)
+    assert prepared.foreground == "mask"
+    assert prepared.bbox == (50, 30, 110, 90)
+    assert_framed(prepared.pixels)
+    cutout = np.dstack([pixels, disc_mask().astype(np.uint8) * 255])
+    assert np.array_equal(prepared.pixels, prepare_image(Image.fromarray(cutout)).pixels)
+
+
+def test_none_takes_the_whole_image() -> None:
+    prepared = prepare_image(Image.fromarray(scene()), background="none")
+    assert prepared.foreground == "whole-image"
+    assert prepared.bbox == (0, 0, WIDTH, HEIGHT)
+
+
+def test_auto_falls_back_to_grabcut_on_a_cluttered_photo() -> None:
+    pytest.importorskip("cv2")
+    from skimage import data as samples
+
+    pixels = samples.coffee().copy()  # 600 x 400, CC0: a cup on a wooden table, cluttered border
+    prepared = prepare_image(Image.fromarray(pixels))
+    assert prepared.foreground == "grabcut"
+    assert prepared.mask is not None and prepared.mask.size == (600, 400)
+    left, top, right, bottom = prepared.bbox
+    assert right - left < 500 and bottom - top < 300  # the cup, not the whole table
+
+
+def test_unknown_background_mode_is_refused() -> None:
+    with pytest.raises(ConfigError, match="unknown background mode 'magic'; use one of auto, none"):
+        prepare_image(Image.fromarray(scene()), background="magic")  # type: ignore[arg-type]
+
+
+def test_mask_png_is_the_source_size(tmp_path: Path) -> None:
+    big = Image.fromarray(np.asarray(_plain_scenes()["small"]))  # found on a 4x reduced copy
+    prepared = prepare_image(big)
+    written = Image.open(io.BytesIO(data.mask_png_bytes(prepared)))
+    assert written.size == (1600, 1200) and written.mode == "L"
+    mask = np.asarray(written) >= 128
+    assert mask[300, 1100] and not mask[0, 0]
+
+
+def test_a_mask_file_of_the_wrong_size_names_it(tmp_path: Path) -> None:
+    Image.fromarray(scene()).save(tmp_path / "photo.png")
+    Image.new("L", (10, 10), 255).save(tmp_path / "mask.png")
+    with pytest.raises(InputImageError, match=r"mask\.png: the mask is 10x10 pixels but .*photo\.png is 200x150"):
+        load_image(tmp_path / "photo.png", mask=tmp_path / "mask.png")
+
+
+def test_explicit_grabcut_decodes_large_jpegs_at_a_reduced_scale(tmp_path: Path) -> None:
+    pytest.importorskip("cv2")
+    path = tmp_path / "big.jpg"
+    Image.fromarray(np.asarray(_plain_scenes()["large"])).save(path, quality=90)  # 2000 x 1500
+    assert read_image(path, draft_side=512).size == (1000, 750)  # 1/2 keeps 512 pixels; 1/4 would not
+    assert read_image(path, draft_side=1024).size == (2000, 1500)  # not over twice the side: decoded in full
+    prepared = load_image(path, background="grabcut")
+    assert prepared.foreground == "grabcut" and prepared.size == (2000, 1500)
