@@ -22,11 +22,12 @@ from dlsr.errors import InputImageError, MissingDependencyError
 logger = logging.getLogger(__name__)
 
 GRABCUT_SIDE = 256
-"""GrabCut runs on a copy box-reduced to at most this many pixels a side. On the compositing benchmark
-(`python bench/bench_background.py --sweep`) 256 is as accurate as 384 and 512 and several times faster."""
+"""GrabCut runs on a copy box-reduced to at most this many pixels a side, so its cost does not grow with the
+photo's size (the network sees 128 pixels a side anyway). Other sides have not been compared yet."""
 
 GRABCUT_ITERATIONS = 4
-"""GrabCut's alternations of colour-model fit and graph cut; the benchmark gains nothing past 4."""
+"""GrabCut's alternations of colour-model fit and graph cut. On 13 composites of the compositing benchmark
+(`python bench/bench_background.py --sweep`, 256 px), mean mask IoU 0.543 at 2, 0.570 at 4, 0.581 at 6."""
 
 _BORDER_FRACTION = 0.02  # the definite-background ring: this share of the shorter side, at least one pixel
 _CENTRE_FRACTION = 0.5  # the centred box seeded as probable object: this share of each side
