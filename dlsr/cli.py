@@ -988,6 +988,11 @@ def eval_run(
 
     if out is not None and results is not None:
         raise _usage_error("give --out DIR or --results FILE, not both")
+    if resume and overwrite:
+        raise _usage_error(
+            "--resume continues the results file and --overwrite replaces it (dropping the samples already scored): "
+            "give one of them"
+        )
     try:
         config = EvalConfig(
             protocol=protocol, split=split, layout=layout, align=align, points=points, iou_points=iou_points,

@@ -435,10 +435,16 @@ def _open_results(path: Path, header: dict[str, Any], resume: bool, overwrite: b
                     f"{path}: made with other settings ({', '.join(differ)} differ); resume with the same options, "
                     "or write to another --results"
                 )
-        with open(path, "r+b") as handle:  # drop a torn last line before appending
-            handle.truncate(good)
-        if old is None:
-            _append_line(path, header)
+        try:
+            with open(path, "r+b") as handle:  # drop a torn last line before appending
+                handle.truncate(good)
+            if old is None:
+                _append_line(path, header)
+        except OSError as exc:
+            raise OutputError(
+                f"{path}: cannot continue the results ({exc.strerror or exc}); make the file writable, or write to "
+                "another --results"
+            ) from None
     else:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -750,7 +756,7 @@ def evaluate(
         workers: processes for meshing and metrics (1: in this process); None: `dlsr.workers.auto_workers` of the
             samples to score (one per CPU for a large run). The results do not depend on it.
         shard: (i, n): score only samples with index % n == i.
-        resume: continue an existing results file.
+        resume: continue an existing results file (not together with `overwrite`).
         overwrite: replace an existing results file.
         frame_check: test the first samples for a better alignment before scoring (see the module docstring).
         on_start: called once with (samples to score now, samples already in the file).
@@ -765,6 +771,9 @@ def evaluate(
     started = time.perf_counter()
     if batch_size < 1 or (workers is not None and workers < 1):
         raise ConfigError(f"--batch-size and --workers must be at least 1, got {batch_size}, {workers}")
+    if resume and overwrite:
+        # Overwriting would silently throw away the samples that resume was asked to keep.
+        raise ConfigError("resume continues the results file and overwrite replaces it: choose one")
     path = Path(results)
     if path.is_file() and path.stat().st_size > 0 and not (resume or overwrite):
         # Checked again when the file is opened; here so that nothing is loaded or run before the refusal.
@@ -797,8 +806,11 @@ def evaluate(
         workers = auto_workers(len(todo))
     try:
         for record in _run_jobs(_jobs(todo, config, model, predictions, batch_size), workers):
-            stream.write(json.dumps(record) + "\n")
-            stream.flush()
+            try:
+                stream.write(json.dumps(record) + "\n")
+                stream.flush()
+            except OSError as exc:  # a full disk mid-run; what was flushed so far is kept for --resume
+                raise OutputError(f"{path}: cannot append results ({exc.strerror or exc})") from None
             if on_item:
                 on_item(record)
     finally:

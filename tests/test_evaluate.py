@@ -943,3 +943,57 @@ def test_calibrate_command_prints_every_level_and_refuses_bad_levels(
         result = run_cli([*args, "--levels", bad], monkeypatch)
         assert result.exit_code == 2, (bad, result.output)
         assert "--levels" in result.output
+
+
+def scored_run(synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], Path]:
+    """One finished evaluation of the true meshes (the CLI's arguments, and its results file)."""
+    predictions = ground_truth_predictions(synth, tmp_path / "pred")
+    results = tmp_path / "r.jsonl"
+    args = ["eval", synth, "--predictions", predictions, "--results", results, "--points", "2000"]
+    args += ["--iou-points", "2000", "-q"]
+    first = run_cli(args, monkeypatch)
+    assert first.exit_code == 0, first.output
+    return args, results
+
+
+def test_cli_resume_and_overwrite_together_are_refused(
+    synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 16: --overwrite would silently throw away the samples --resume was asked to keep."""
+    args, results = scored_run(synth, tmp_path, monkeypatch)
+    before = results.read_bytes()
+    result = run_cli([*args, "--resume", "--overwrite"], monkeypatch)
+    assert result.exit_code == 2, result.output
+    assert "--resume" in result.output and "--overwrite" in result.output and "Traceback" not in result.output
+    assert results.read_bytes() == before
+    with pytest.raises(ConfigError, match="choose one"):
+        evaluate(synth, results, EvalConfig(**FAST), resume=True, overwrite=True)
+
+
+def test_cli_resume_into_an_unwritable_results_file_is_one_line(
+    synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 10: a results file that cannot be written is one error line naming it, exit 1."""
+    import errno
+    import os
+
+    args, results = scored_run(synth, tmp_path, monkeypatch)
+    lines = results.read_bytes().split(b"\n")
+    results.write_bytes(b"\n".join(lines[:2]) + b"\n" + lines[2][:30])  # header, one record, a torn second one
+    before = results.read_bytes()
+    results.chmod(0o444)
+    if os.access(results, os.W_OK):  # root ignores the mode: refuse writes as a read-only file system would
+        real_open = open
+
+        def read_only(file: Any, mode: str = "r", *rest: Any, **options: Any) -> Any:
+            if Path(file) == results and any(flag in mode for flag in "wa+"):
+                raise PermissionError(errno.EACCES, "Permission denied", str(file))
+            return real_open(file, mode, *rest, **options)
+
+        monkeypatch.setattr("dlsr.evaluate.open", read_only, raising=False)
+    result = run_cli([*args, "--resume"], monkeypatch)
+    assert result.exit_code == 1, result.output
+    message = result.output.strip()
+    assert message.startswith("error:") and len(message.splitlines()) == 1 and "Traceback" not in result.output
+    assert str(results) in message.replace("\n", "") and "Permission denied" in message
+    assert results.read_bytes() == before
