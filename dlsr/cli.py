@@ -1011,6 +1011,7 @@ def eval_run(
         out = default_eval_folder(dataset, split, weights, predictions)
     results_path = results if results is not None else (out or Path(".")) / "results.jsonl"
     results_path = with_shard_suffix(results_path, shard_range)  # its folder is made when results are written
+    _check_table_outputs(csv_path, report)
     console = _stderr_console()
     # Started only when scoring starts, so an error in planning is one line without a bar above it.
     progress = _progress("eval", quiet)
@@ -1064,6 +1065,15 @@ def eval_run(
         raise typer.Exit(1)
 
 
+def _check_table_outputs(*paths: Path | None) -> None:
+    """Refuse an unwritable --csv or --report before the evaluation, not after it (they are written last)."""
+    from dlsr.files import check_writable
+
+    for path in paths:
+        if path is not None:
+            check_writable(path, overwrite=True, probe=True)
+
+
 def default_eval_folder(dataset: Path, split: str, weights: Path | None, predictions: Path | None) -> Path:
     """eval/DATASET-SPLIT-WEIGHTS under the working folder: a second evaluation (other data, split or weights)
     gets its own folder instead of meeting the first one's results."""
@@ -1089,6 +1099,7 @@ def eval_merge(
     """Join the results of `dlsr eval --shard i/n` runs into what one run would have written."""
     from dlsr.evaluate import merge_results
 
+    _check_table_outputs(csv_path)
     header, summary = merge_results(inputs, output, overwrite=overwrite)
     _print_eval(summary, header, json_output, csv_path, quiet, {"results": str(output)})
     if not json_output:

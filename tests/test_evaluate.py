@@ -997,3 +997,44 @@ def test_cli_resume_into_an_unwritable_results_file_is_one_line(
     assert message.startswith("error:") and len(message.splitlines()) == 1 and "Traceback" not in result.output
     assert str(results) in message.replace("\n", "") and "Permission denied" in message
     assert results.read_bytes() == before
+
+
+def test_cli_a_broken_truth_mesh_is_named_once_as_ground_truth(
+    synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 18: the error said "ground truth: ground truth: ..." (the layout and the scorer both said it)."""
+    root = tmp_path / "copy"
+    shutil.copytree(synth, root)
+    _, samples = read_samples(root)
+    broken = samples[0].truth.mesh
+    assert broken is not None
+    broken.write_text("not a mesh\n")
+    predictions = ground_truth_predictions(synth, tmp_path / "pred")
+    args = ["eval", root, "--predictions", predictions, "--results", tmp_path / "r.jsonl", "--points", "2000"]
+    result = run_cli([*args, "--iou-points", "2000"], monkeypatch)
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2 and all(line.count("ground truth:") == 1 for line in errors), errors
+    assert all(f"ground truth: {broken}" in line for line in errors), errors
+
+
+@pytest.mark.parametrize("option", ["--csv", "--report"])
+def test_cli_an_unwritable_table_or_report_is_refused_before_scoring(
+    synth: Path, tmp_path: Path, option: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 18: --csv and --report are written last, so their path is checked before any sample."""
+    import os
+
+    predictions = tmp_path / "pred"
+    predictions.mkdir()
+    results = tmp_path / "r.jsonl"
+    targets = [tmp_path / "no-such-folder" / "table.out"]
+    if os.geteuid() == 0 and Path("/sys").is_dir():
+        targets.append(Path("/sys/dlsr-table.out"))  # sysfs refuses new files even to root
+    for target in targets:
+        args = ["eval", synth, "--predictions", predictions, "--results", results, option, target]
+        result = run_cli(args, monkeypatch)
+        assert result.exit_code == 1, result.output
+        message = result.output.strip()
+        assert message.startswith("error:") and len(message.splitlines()) == 1 and str(target) in message
+        assert not results.exists()  # nothing was scored
