@@ -814,6 +814,8 @@ def render(
     if output.suffix.lower() != ".png":
         raise _usage_error(f"{output}: the picture is written as PNG; give a .png file name")
     sheet = contact_sheet(load_mesh(mesh), views=views, size=size)
+    if (sheet == 255).all():  # an all-white picture is no picture of the mesh
+        raise _fail(f"{mesh}: no view shows any of the mesh (too thin or too small to see); nothing written")
     atomic_write(output, png_bytes(sheet), overwrite=overwrite)
     sys.stdout.write(f"{output}\n")
 
