@@ -55,8 +55,9 @@ import math
 import os
 import platform
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -805,14 +806,16 @@ def evaluate(
 
         workers = auto_workers(len(todo))
     try:
-        for record in _run_jobs(_jobs(todo, config, model, predictions, batch_size), workers):
-            try:
-                stream.write(json.dumps(record) + "\n")
-                stream.flush()
-            except OSError as exc:  # a full disk mid-run; what was flushed so far is kept for --resume
-                raise OutputError(f"{path}: cannot append results ({exc.strerror or exc})") from None
-            if on_item:
-                on_item(record)
+        # closing: an interrupt here stops the workers at once, not whenever the generator is collected.
+        with closing(_run_jobs(_jobs(todo, config, model, predictions, batch_size), workers)) as records:
+            for record in records:
+                try:
+                    stream.write(json.dumps(record) + "\n")
+                    stream.flush()
+                except OSError as exc:  # a full disk mid-run; what was flushed so far is kept for --resume
+                    raise OutputError(f"{path}: cannot append results ({exc.strerror or exc})") from None
+                if on_item:
+                    on_item(record)
     finally:
         stream.close()
     summary = summarise(iter_results(path), category_names(root))
@@ -878,19 +881,15 @@ def input_pixels(sample: Sample, model: LoadedModel) -> np.ndarray:
         raise InputImageError(f"{sample.image}: {exc}") from None
 
 
-def _run_jobs(jobs: Iterable[_Job], workers: int) -> Iterator[dict[str, Any]]:
+def _run_jobs(jobs: Iterable[_Job], workers: int) -> Generator[dict[str, Any], None, None]:
     """Score jobs in this process or in `workers` processes (a bounded number in flight: flat memory)."""
     if workers <= 1:
         for job in jobs:
             yield score_job(job)
         return
-    import multiprocessing
+    from dlsr.workers import worker_pool
 
-    from dlsr.workers import one_thread_per_child
-
-    # spawn: the parent holds torch's threads, which a fork would copy in an undefined state.
-    context = multiprocessing.get_context("spawn")
-    with one_thread_per_child(), ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with worker_pool(workers) as pool:
         pending: set[Future[dict[str, Any]]] = set()
         for job in jobs:
             pending.add(pool.submit(score_job, job))

@@ -1038,3 +1038,91 @@ def test_cli_an_unwritable_table_or_report_is_refused_before_scoring(
         message = result.output.strip()
         assert message.startswith("error:") and len(message.splitlines()) == 1 and str(target) in message
         assert not results.exists()  # nothing was scored
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads the process tree from /proc")
+def test_cli_interrupt_and_kill_stop_the_workers(synth: Path, tmp_path: Path) -> None:
+    """Issue 14 item 15: Ctrl-C (SIGINT to the whole process group, as a terminal sends it) returns at once with
+    exit code 130; a killed `dlsr eval` takes its worker processes and the resource tracker with it."""
+    import os
+    import signal
+    import sys
+    import time
+
+    _, samples = read_samples(synth, split="all")
+    for sample in samples:
+        prediction = tmp_path / "pred" / sample.category / f"{sample.model_id}.obj"
+        prediction.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(sample.truth.mesh, prediction)  # type: ignore[arg-type]
+    results = tmp_path / "r.jsonl"
+    command = [sys.executable, "-m", "dlsr", "eval", str(synth), "--predictions", str(tmp_path / "pred"),
+               "--split", "all", "--results", str(results), "--workers", "2", "--points", "200000", "-q",
+               "--no-frame-check"]  # fmt: skip
+    environment = {key: value for key, value in os.environ.items() if key != "DLSR_DEBUG"}
+
+    def start(*extra: str) -> tuple[subprocess.Popen[bytes], list[int]]:
+        # Output to a file, not a pipe: orphaned workers would hold a pipe open and hang the test instead of failing it.
+        with (tmp_path / "stderr.txt").open("wb") as log:
+            process = subprocess.Popen([*command, *extra], stdout=subprocess.DEVNULL, stderr=log,
+                                       start_new_session=True, env=environment)  # fmt: skip
+        deadline = time.monotonic() + 120
+        scored_before = len(results.read_text().splitlines()) if results.exists() else 0
+        while time.monotonic() < deadline and process.poll() is None:
+            # Both workers started (plus the resource tracker), and one more sample scored by them.
+            workers = _children(process.pid)
+            if len(workers) >= 3 and results.exists() and len(results.read_text().splitlines()) > scored_before + 1:
+                return process, workers
+            time.sleep(0.05)
+        process.kill()
+        pytest.fail(f"the evaluation did not get going: {(tmp_path / 'stderr.txt').read_text()}")
+
+    def stop_leftovers(workers: list[int]) -> list[int]:
+        """The workers still running 5 s on; stopped, so a failing test leaves nothing behind."""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_running(pid) for pid in workers):
+            time.sleep(0.05)
+        left = [pid for pid in workers if _running(pid)]
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        return left
+
+    process, workers = start()
+    os.killpg(process.pid, signal.SIGINT)
+    started = time.monotonic()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stop_leftovers(workers)
+        pytest.fail("dlsr eval hung after Ctrl-C")
+    assert time.monotonic() - started < 5
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert process.returncode == 130 and stderr.strip() == "error: interrupted", stderr
+    assert len(read_results(results)[1]) < len(samples), "the interrupt must land mid-run"
+    assert not stop_leftovers(workers)
+
+    process, workers = start("--resume")
+    process.kill()  # SIGKILL: no chance to stop anything itself
+    process.wait()
+    assert not stop_leftovers(workers), "workers outlived their killed parent"
