@@ -972,7 +972,9 @@ def eval_run(
         float | None, typer.Option(help="Iso-level of the predicted surface (default: the weights' calibrated level).")
     ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed of every sample drawn.")] = 0,
-    batch_size: Annotated[int, typer.Option(min=1, help="Images per forward pass.")] = 16,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Images per forward pass on a GPU (one at a time on the CPU).")
+    ] = 16,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
     frame_check: Annotated[
         bool, typer.Option(help="Stop when the first predictions fit the truth far better in another frame.")
