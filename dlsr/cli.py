@@ -943,6 +943,8 @@ def render(
     if output.suffix.lower() != ".png":
         raise _usage_error(f"{output}: the picture is written as PNG; give a .png file name")
     sheet = contact_sheet(load_mesh(mesh), views=views, size=size)
+    if (sheet == 255).all():  # an all-white picture is no picture of the mesh
+        raise _fail(f"{mesh}: no view shows any of the mesh (too thin or too small to see); nothing written")
     atomic_write(output, png_bytes(sheet), overwrite=overwrite)
     sys.stdout.write(f"{output}\n")
 
@@ -1099,7 +1101,9 @@ def eval_run(
         float | None, typer.Option(help="Iso-level of the predicted surface (default: the weights' calibrated level).")
     ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed of every sample drawn.")] = 0,
-    batch_size: Annotated[int, typer.Option(min=1, help="Images per forward pass.")] = 16,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Images per forward pass on a GPU (one at a time on the CPU).")
+    ] = 16,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
     frame_check: Annotated[
         bool, typer.Option(help="Stop when the first predictions fit the truth far better in another frame.")
@@ -1117,6 +1121,11 @@ def eval_run(
 
     if out is not None and results is not None:
         raise _usage_error("give --out DIR or --results FILE, not both")
+    if resume and overwrite:
+        raise _usage_error(
+            "--resume continues the results file and --overwrite replaces it (dropping the samples already scored): "
+            "give one of them"
+        )
     try:
         config = EvalConfig(
             protocol=protocol, split=split, layout=layout, align=align, points=points, iou_points=iou_points,
@@ -1135,6 +1144,7 @@ def eval_run(
         out = default_eval_folder(dataset, split, weights, predictions)
     results_path = results if results is not None else (out or Path(".")) / "results.jsonl"
     results_path = with_shard_suffix(results_path, shard_range)  # its folder is made when results are written
+    _check_table_outputs(csv_path, report)
     console = _stderr_console()
     # Started only when scoring starts, so an error in planning is one line without a bar above it.
     progress = _progress("eval", quiet)
@@ -1188,6 +1198,15 @@ def eval_run(
         raise typer.Exit(1)
 
 
+def _check_table_outputs(*paths: Path | None) -> None:
+    """Refuse an unwritable --csv or --report before the evaluation, not after it (they are written last)."""
+    from dlsr.files import check_writable
+
+    for path in paths:
+        if path is not None:
+            check_writable(path, overwrite=True, probe=True)
+
+
 def default_eval_folder(dataset: Path, split: str, weights: Path | None, predictions: Path | None) -> Path:
     """eval/DATASET-SPLIT-WEIGHTS under the working folder: a second evaluation (other data, split or weights)
     gets its own folder instead of meeting the first one's results."""
@@ -1213,6 +1232,7 @@ def eval_merge(
     """Join the results of `dlsr eval --shard i/n` runs into what one run would have written."""
     from dlsr.evaluate import merge_results
 
+    _check_table_outputs(csv_path)
     header, summary = merge_results(inputs, output, overwrite=overwrite)
     _print_eval(summary, header, json_output, csv_path, quiet, {"results": str(output)})
     if not json_output:

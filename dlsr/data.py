@@ -15,6 +15,7 @@ import io
 import logging
 import math
 import os
+import re
 import stat
 import struct
 import warnings
@@ -381,10 +382,15 @@ def _decode(stream: BinaryIO, name: str, draft_side: int | None = None) -> Image
 
 
 def _too_large(found: object) -> str:
-    limit = MAX_IMAGE_PIXELS / 1e6
+    """The refusal of an image over `MAX_IMAGE_PIXELS`; `found` is its size, or Pillow's bomb error."""
+    if isinstance(found, Image.DecompressionBombError):
+        # Pillow's message quotes its own, higher limit; only its pixel count is kept, so one limit is named.
+        pixels = re.search(r"\((\d+) pixels\)", str(found))
+        found = f"{int(pixels.group(1)) / 1e6:.0f} megapixels" if pixels else "over Pillow's own limit"
+    side = math.isqrt(MAX_IMAGE_PIXELS)
     return (
-        f"too large ({found}) for the limit of {limit:.0f} megapixels, which guards against decompression bombs; "
-        "downscale it to at most 8192x8192 pixels"
+        f"too large ({found}) for the limit of {side}x{side} pixels ({MAX_IMAGE_PIXELS / 1e6:.0f} megapixels), "
+        "which guards against decompression bombs; downscale it"
     )
 
 

@@ -55,8 +55,9 @@ import math
 import os
 import platform
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -435,10 +436,16 @@ def _open_results(path: Path, header: dict[str, Any], resume: bool, overwrite: b
                     f"{path}: made with other settings ({', '.join(differ)} differ); resume with the same options, "
                     "or write to another --results"
                 )
-        with open(path, "r+b") as handle:  # drop a torn last line before appending
-            handle.truncate(good)
-        if old is None:
-            _append_line(path, header)
+        try:
+            with open(path, "r+b") as handle:  # drop a torn last line before appending
+                handle.truncate(good)
+            if old is None:
+                _append_line(path, header)
+        except OSError as exc:
+            raise OutputError(
+                f"{path}: cannot continue the results ({exc.strerror or exc}); make the file writable, or write to "
+                "another --results"
+            ) from None
     else:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -746,11 +753,11 @@ def evaluate(
         config: what to score and how; protocol "auto" becomes `protocol_for(layout)` (recorded in the header).
         weights: weights file for the model (ignored with `config.predictions`); None finds the default.
         device: torch device for the network.
-        batch_size: images per forward pass.
+        batch_size: images per forward pass on a GPU (on the CPU one image per pass, so scores do not depend on it).
         workers: processes for meshing and metrics (1: in this process); None: `dlsr.workers.auto_workers` of the
             samples to score (one per CPU for a large run). The results do not depend on it.
         shard: (i, n): score only samples with index % n == i.
-        resume: continue an existing results file.
+        resume: continue an existing results file (not together with `overwrite`).
         overwrite: replace an existing results file.
         frame_check: test the first samples for a better alignment before scoring (see the module docstring).
         on_start: called once with (samples to score now, samples already in the file).
@@ -765,6 +772,9 @@ def evaluate(
     started = time.perf_counter()
     if batch_size < 1 or (workers is not None and workers < 1):
         raise ConfigError(f"--batch-size and --workers must be at least 1, got {batch_size}, {workers}")
+    if resume and overwrite:
+        # Overwriting would silently throw away the samples that resume was asked to keep.
+        raise ConfigError("resume continues the results file and overwrite replaces it: choose one")
     path = Path(results)
     if path.is_file() and path.stat().st_size > 0 and not (resume or overwrite):
         # Checked again when the file is opened; here so that nothing is loaded or run before the refusal.
@@ -796,11 +806,16 @@ def evaluate(
 
         workers = auto_workers(len(todo))
     try:
-        for record in _run_jobs(_jobs(todo, config, model, predictions, batch_size), workers):
-            stream.write(json.dumps(record) + "\n")
-            stream.flush()
-            if on_item:
-                on_item(record)
+        # closing: an interrupt here stops the workers at once, not whenever the generator is collected.
+        with closing(_run_jobs(_jobs(todo, config, model, predictions, batch_size), workers)) as records:
+            for record in records:
+                try:
+                    stream.write(json.dumps(record) + "\n")
+                    stream.flush()
+                except OSError as exc:  # a full disk mid-run; what was flushed so far is kept for --resume
+                    raise OutputError(f"{path}: cannot append results ({exc.strerror or exc})") from None
+                if on_item:
+                    on_item(record)
     finally:
         stream.close()
     summary = summarise(iter_results(path), category_names(root))
@@ -814,7 +829,8 @@ def _jobs(
     predictions: dict[str, Path],
     batch_size: int,
 ) -> Iterator[_Job]:
-    """Jobs in sample order; the network runs on `batch_size` images at a time, lazily."""
+    """Jobs in sample order; `batch_size` images are read at a time, lazily, and the network runs on them together
+    on a GPU, one at a time on the CPU (see below)."""
     if model is None:
         for sample in samples:
             path = prediction_for(sample, predictions)
@@ -831,7 +847,15 @@ def _jobs(
                 pixels.append(input_pixels(sample, model))
             except DlsrError as exc:
                 errors[sample.key] = str(exc)
-        sdfs = iter(predict_sdf(model, pixels))
+        if model.device.type == "cpu":
+            # On CPU a forward pass's rounding depends on how many images it holds (measured with the shipped
+            # weights: all 16 SDFs differ in the last bits, up to 2.4e-7, between batches of 1 and 16; none
+            # between positions in batches of one size), so a sample's score would depend on --batch-size, resume
+            # and shards. One image per pass gives every sample the same bits, and costs nothing here (5.0 ms
+            # against 5.4 ms per image on one thread).
+            sdfs = iter([predict_sdf(model, [image])[0] for image in pixels])
+        else:
+            sdfs = iter(predict_sdf(model, pixels))
         for sample in batch:
             if sample.key in errors:
                 yield _Job(sample, config, error=errors[sample.key])
@@ -852,19 +876,15 @@ def input_pixels(sample: Sample, model: LoadedModel) -> np.ndarray:
     return load_image(sample.image, model.info.preprocess, name, mask=sample.mask).pixels
 
 
-def _run_jobs(jobs: Iterable[_Job], workers: int) -> Iterator[dict[str, Any]]:
+def _run_jobs(jobs: Iterable[_Job], workers: int) -> Generator[dict[str, Any], None, None]:
     """Score jobs in this process or in `workers` processes (a bounded number in flight: flat memory)."""
     if workers <= 1:
         for job in jobs:
             yield score_job(job)
         return
-    import multiprocessing
+    from dlsr.workers import worker_pool
 
-    from dlsr.workers import one_thread_per_child
-
-    # spawn: the parent holds torch's threads, which a fork would copy in an undefined state.
-    context = multiprocessing.get_context("spawn")
-    with one_thread_per_child(), ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with worker_pool(workers) as pool:
         pending: set[Future[dict[str, Any]]] = set()
         for job in jobs:
             pending.add(pool.submit(score_job, job))

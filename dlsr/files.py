@@ -61,8 +61,14 @@ def atomic_write(
     return destination
 
 
-def check_writable(path: Path, *, overwrite: bool) -> None:
+def check_writable(path: Path, *, overwrite: bool, probe: bool = False) -> None:
     """Fail early, before any work, if `path` could not be written.
+
+    Args:
+        path: the file to be written.
+        overwrite: whether an existing file may be replaced.
+        probe: also create and remove a temporary file in the folder, for outputs written only after a long
+            run: permissions alone do not tell (root passes them; read-only and virtual file systems refuse).
 
     Raises:
         OutputError: the folder is missing or not a folder, the path is a folder, or the file exists and
@@ -79,6 +85,12 @@ def check_writable(path: Path, *, overwrite: bool) -> None:
         raise OutputError(f"{path}: already exists; pass --overwrite to replace it")
     if not os.access(folder, os.W_OK):
         raise OutputError(f"{path}: folder {folder} is not writable; choose another output folder")
+    if probe:
+        try:
+            with tempfile.TemporaryFile(prefix=f".{path.name}.", suffix=".probe", dir=folder):
+                pass
+        except OSError as exc:
+            raise _output_error(path, exc) from exc
 
 
 def check_creatable(folder: str | os.PathLike[str]) -> None:

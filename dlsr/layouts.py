@@ -728,7 +728,7 @@ def _truth_mesh(path: Path, normalised: bool) -> trimesh.Trimesh:
     try:
         mesh = load_mesh(path)
     except DlsrError as exc:
-        raise DatasetError(f"ground truth: {exc}") from None
+        raise DatasetError(str(exc)) from None  # the caller says it is the ground truth
     return mesh if normalised else normalise(mesh)[0]
 
 

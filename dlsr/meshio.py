@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import itertools
 import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,15 @@ PIX3D_TO_V1 = SHAPENET_V2_TO_V1
 """Pix3D models share ShapeNetCore v2's axes (y up, front towards -z, backrests towards +z): measured on all 214
 chairs, the top fifth of the vertices sits +0.2 along z and 0 along x from the box centre, where ShapeNet v1 chairs
 (3D-R2N2's voxels) have it along -x. So the same quarter turn about y brings them into the v1 frame."""
+
+OUTLIER_FACTOR = 1000.0
+"""`load_mesh` refuses vertices this many times farther from the median vertex than nine in ten vertices are."""
+
+MAX_COORDINATE = 1e100
+"""`load_mesh` refuses coordinates larger than this: squares and cross products of them would overflow float64."""
+
+MERGE_SIZES = (2.0**-10, 2.0**20)
+"""Meshes whose largest side lies in this range are merged in their own units; others at a power-of-two scale."""
 
 _V1_MESH = "model.obj"
 _V2_MESH = Path("models") / "model_normalized.obj"
@@ -113,10 +123,19 @@ def load_mesh(path: str | os.PathLike[str]) -> trimesh.Trimesh:
     faces = _usable_faces(vertices, faces)
     if len(faces) == 0:
         raise MeshError(f"{file}: every face is degenerate (zero area or non-finite vertices); nothing to use")
-    # Keep only referenced vertices first: a stray NaN vertex would poison the merge below.
+    # Keep only referenced vertices first: a stray NaN or far-away vertex would poison the checks and merge below.
     used, compact = np.unique(faces, return_inverse=True)
-    mesh = trimesh.Trimesh(vertices[used], compact.reshape(-1, 3), process=False)
+    points = vertices[used]
+    _refuse_outliers(file, points)
+    # trimesh merges vertices within 1e-8 in the file's units (coordinates rounded to 8 decimals, cast to int64):
+    # in units a billion times too large the cast overflows and every vertex merges into one, in units too small
+    # everything rounds to 0. Such a mesh is merged at a power-of-two scale (exact) and scaled back.
+    size = float(np.ptp(points, axis=0).max())
+    exponent = 0 if MERGE_SIZES[0] <= size <= MERGE_SIZES[1] else round(math.log2(size))
+    mesh = trimesh.Trimesh(np.ldexp(points, -exponent), compact.reshape(-1, 3), process=False)
     mesh.merge_vertices(merge_tex=True, merge_norm=True)
+    if exponent:
+        mesh.vertices = np.ldexp(np.asarray(mesh.vertices), exponent)
     return mesh
 
 
@@ -221,6 +240,31 @@ def _pix3d_entries(root: Path) -> list[MeshEntry]:
     if not entries:
         raise MeshError(f"{listing}: lists no model of a category dlsr maps to ShapeNet ({', '.join(PIX3D_SYNSETS)})")
     return entries
+
+
+def _refuse_outliers(file: Path, points: np.ndarray) -> None:
+    """Refuse a mesh whose used vertices float64 (V, 3) include outliers or are too large to compute with.
+
+    An outlier is a vertex more than OUTLIER_FACTOR times farther from the median vertex than nine in ten
+    vertices are (Chebyshev distance, which cannot overflow): one stray vertex at 1e30 would otherwise make the
+    normalised object a speck, rendered blank with no occupied point, and be written as if it were fine.
+    """
+    largest = float(np.abs(points).max())
+    if not largest <= MAX_COORDINATE:
+        raise MeshError(
+            f"{file}: coordinates up to {largest:.3g}, beyond {MAX_COORDINATE:.0e}: too large to compute with; "
+            "rescale the mesh"
+        )
+    distance = np.abs(points - np.median(points, axis=0)).max(axis=1)
+    typical = float(np.quantile(distance, 0.9, method="lower"))
+    stray = distance > OUTLIER_FACTOR * typical
+    if typical > 0 and stray.any():
+        count = int(stray.sum())
+        raise MeshError(
+            f"{file}: {count} {'vertex lies' if count == 1 else 'vertices lie'} far from the rest of the mesh (up to "
+            f"{float(distance.max()):.3g} from its middle, where nine in ten vertices are within {typical:.3g}): "
+            "stray points, not part of the object; remove them or fix the file"
+        )
 
 
 def _usable_faces(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:

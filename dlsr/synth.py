@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlsr.config import config_from_dict, config_to_dict
-from dlsr.errors import ConfigError, DatasetError, DlsrError
+from dlsr.errors import ConfigError, DatasetError, DlsrError, MeshError
 from dlsr.files import atomic_write, make_folder
 from dlsr.sdf import DEFAULT_BOUND
 
@@ -266,6 +266,8 @@ def write_renderings(
         picture = renderer.render(
             camera, config.image_size, colors=face_colours, appearance=appearance, texture=texture
         )
+        if not picture[..., 3].any():  # a blank view would teach the network that nothing looks like this shape
+            raise MeshError(f"view {view:02d} shows nothing of the object (too thin or too small to see); fix the mesh")
         buffer = io.BytesIO()
         Image.fromarray(picture, mode="RGBA").save(buffer, format="PNG")
         (folder / f"{view:02d}.png").write_bytes(buffer.getvalue())
@@ -325,12 +327,16 @@ def prepare_object(task: ObjectTask, config: SynthConfig, out: Path, layout: str
         from dlsr.groundtruth import MeshField, normalise
         from dlsr.meshio import load_mesh, to_shapenet_v1_frame
 
-        mesh = to_shapenet_v1_frame(load_mesh(task.source), layout)
-        normalised, loc, scale = normalise(mesh)
-        # Real meshes are rarely watertight: distances and inside/outside come from the winding number of the
-        # mesh itself, never from ray parity. The search trees are built once and serve every product.
-        field = MeshField(normalised)
-        write_object_files(folder, normalised, field, None, config, _seed_sequence(config, task), loc=loc, scale=scale)
+        mesh = to_shapenet_v1_frame(load_mesh(task.source), layout)  # its errors name the file
+        try:
+            normalised, loc, scale = normalise(mesh)
+            # Real meshes are rarely watertight: distances and inside/outside come from the winding number of the
+            # mesh itself, never from ray parity. The search trees are built once and serve every product.
+            field = MeshField(normalised)
+            seeds = _seed_sequence(config, task)
+            write_object_files(folder, normalised, field, None, config, seeds, loc=loc, scale=scale)
+        except MeshError as exc:
+            raise MeshError(f"{task.source}: {exc}") from None
 
     return _build_in_place(out, task, build)
 

@@ -251,6 +251,17 @@ def test_bad_inputs_give_one_line_and_exit_1(make, needle: str, tiny_model: Tiny
     assert not (tmp_path / "out.obj").exists()
 
 
+# Over Pillow's own error limit (it refuses the file itself), and between ours and it (it only warns).
+@pytest.mark.parametrize(("side", "found"), [(30_000, "900 megapixels"), (10_000, "10000x10000 pixels")])
+def test_a_decompression_bomb_names_one_limit(side: int, found: str, tiny_model: TinyModel, tmp_path: Path) -> None:
+    """Issue 14 item 18: Pillow's refusal quoted its own limit (178956970 pixels) beside ours (67 megapixels)."""
+    bomb = _bomb_png(tmp_path / "bomb.png", side)
+    result = run("reconstruct", str(bomb), "-o", str(tmp_path / "out.obj"), "--weights", str(tiny_model.weights))
+    assert result.exit_code == 1, result.output
+    assert_one_clean_error(result.stderr, str(bomb), f"too large ({found}) for the limit of 8192x8192 pixels")
+    assert "178956970" not in result.stderr and "89478485" not in result.stderr
+
+
 def test_existing_output_is_kept_without_overwrite(tiny_model: TinyModel, images: Path, tmp_path: Path) -> None:
     out = tmp_path / "wide.obj"
     out.write_text("keep me")

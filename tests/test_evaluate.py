@@ -958,3 +958,209 @@ def test_calibration_on_several_datasets_picks_by_their_mean(synth: Path, tiny_m
         assert twice.pooled(score.level) == pytest.approx(score.criterion)
     assert twice.best.level == single.best.level
     assert set(twice.summary()["pooled"]) == {"0.0", "1.0"}
+
+
+def scored_run(synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], Path]:
+    """One finished evaluation of the true meshes (the CLI's arguments, and its results file)."""
+    predictions = ground_truth_predictions(synth, tmp_path / "pred")
+    results = tmp_path / "r.jsonl"
+    args = ["eval", synth, "--predictions", predictions, "--results", results, "--points", "2000"]
+    args += ["--iou-points", "2000", "-q"]
+    first = run_cli(args, monkeypatch)
+    assert first.exit_code == 0, first.output
+    return args, results
+
+
+def test_cli_resume_and_overwrite_together_are_refused(
+    synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 16: --overwrite would silently throw away the samples --resume was asked to keep."""
+    args, results = scored_run(synth, tmp_path, monkeypatch)
+    before = results.read_bytes()
+    result = run_cli([*args, "--resume", "--overwrite"], monkeypatch)
+    assert result.exit_code == 2, result.output
+    assert "--resume" in result.output and "--overwrite" in result.output and "Traceback" not in result.output
+    assert results.read_bytes() == before
+    with pytest.raises(ConfigError, match="choose one"):
+        evaluate(synth, results, EvalConfig(**FAST), resume=True, overwrite=True)
+
+
+def test_cli_resume_into_an_unwritable_results_file_is_one_line(
+    synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 10: a results file that cannot be written is one error line naming it, exit 1."""
+    import errno
+    import os
+
+    args, results = scored_run(synth, tmp_path, monkeypatch)
+    lines = results.read_bytes().split(b"\n")
+    results.write_bytes(b"\n".join(lines[:2]) + b"\n" + lines[2][:30])  # header, one record, a torn second one
+    before = results.read_bytes()
+    results.chmod(0o444)
+    if os.access(results, os.W_OK):  # root ignores the mode: refuse writes as a read-only file system would
+        real_open = open
+
+        def read_only(file: Any, mode: str = "r", *rest: Any, **options: Any) -> Any:
+            if Path(file) == results and any(flag in mode for flag in "wa+"):
+                raise PermissionError(errno.EACCES, "Permission denied", str(file))
+            return real_open(file, mode, *rest, **options)
+
+        monkeypatch.setattr("dlsr.evaluate.open", read_only, raising=False)
+    result = run_cli([*args, "--resume"], monkeypatch)
+    assert result.exit_code == 1, result.output
+    message = result.output.strip()
+    assert message.startswith("error:") and len(message.splitlines()) == 1 and "Traceback" not in result.output
+    assert str(results) in message.replace("\n", "") and "Permission denied" in message
+    assert results.read_bytes() == before
+
+
+def test_cli_a_broken_truth_mesh_is_named_once_as_ground_truth(
+    synth: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 18: the error said "ground truth: ground truth: ..." (the layout and the scorer both said it)."""
+    root = tmp_path / "copy"
+    shutil.copytree(synth, root)
+    _, samples = read_samples(root)
+    broken = samples[0].truth.mesh
+    assert broken is not None
+    broken.write_text("not a mesh\n")
+    predictions = ground_truth_predictions(synth, tmp_path / "pred")
+    args = ["eval", root, "--predictions", predictions, "--results", tmp_path / "r.jsonl", "--points", "2000"]
+    result = run_cli([*args, "--iou-points", "2000"], monkeypatch)
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2 and all(line.count("ground truth:") == 1 for line in errors), errors
+    assert all(f"ground truth: {broken}" in line for line in errors), errors
+
+
+@pytest.mark.parametrize("option", ["--csv", "--report"])
+def test_cli_an_unwritable_table_or_report_is_refused_before_scoring(
+    synth: Path, tmp_path: Path, option: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 18: --csv and --report are written last, so their path is checked before any sample."""
+    import os
+
+    predictions = tmp_path / "pred"
+    predictions.mkdir()
+    results = tmp_path / "r.jsonl"
+    targets = [tmp_path / "no-such-folder" / "table.out"]
+    if os.geteuid() == 0 and Path("/sys").is_dir():
+        targets.append(Path("/sys/dlsr-table.out"))  # sysfs refuses new files even to root
+    for target in targets:
+        args = ["eval", synth, "--predictions", predictions, "--results", results, option, target]
+        result = run_cli(args, monkeypatch)
+        assert result.exit_code == 1, result.output
+        message = result.output.strip()
+        assert message.startswith("error:") and len(message.splitlines()) == 1 and str(target) in message
+        assert not results.exists()  # nothing was scored
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads the process tree from /proc")
+def test_cli_interrupt_and_kill_stop_the_workers(synth: Path, tmp_path: Path) -> None:
+    """Issue 14 item 15: Ctrl-C (SIGINT to the whole process group, as a terminal sends it) returns at once with
+    exit code 130; a killed `dlsr eval` takes its worker processes and the resource tracker with it."""
+    import os
+    import signal
+    import sys
+    import time
+
+    _, samples = read_samples(synth, split="all")
+    for sample in samples:
+        prediction = tmp_path / "pred" / sample.category / f"{sample.model_id}.obj"
+        prediction.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(sample.truth.mesh, prediction)  # type: ignore[arg-type]
+    results = tmp_path / "r.jsonl"
+    command = [sys.executable, "-m", "dlsr", "eval", str(synth), "--predictions", str(tmp_path / "pred"),
+               "--split", "all", "--results", str(results), "--workers", "2", "--points", "200000", "-q",
+               "--no-frame-check"]  # fmt: skip
+    environment = {key: value for key, value in os.environ.items() if key != "DLSR_DEBUG"}
+
+    def start(*extra: str) -> tuple[subprocess.Popen[bytes], list[int]]:
+        # Output to a file, not a pipe: orphaned workers would hold a pipe open and hang the test instead of failing it.
+        with (tmp_path / "stderr.txt").open("wb") as log:
+            process = subprocess.Popen([*command, *extra], stdout=subprocess.DEVNULL, stderr=log,
+                                       start_new_session=True, env=environment)  # fmt: skip
+        deadline = time.monotonic() + 120
+        scored_before = len(results.read_text().splitlines()) if results.exists() else 0
+        while time.monotonic() < deadline and process.poll() is None:
+            # Both workers started (plus the resource tracker), and one more sample scored by them.
+            workers = _children(process.pid)
+            if len(workers) >= 3 and results.exists() and len(results.read_text().splitlines()) > scored_before + 1:
+                return process, workers
+            time.sleep(0.05)
+        process.kill()
+        pytest.fail(f"the evaluation did not get going: {(tmp_path / 'stderr.txt').read_text()}")
+
+    def stop_leftovers(workers: list[int]) -> list[int]:
+        """The workers still running 5 s on; stopped, so a failing test leaves nothing behind."""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_running(pid) for pid in workers):
+            time.sleep(0.05)
+        left = [pid for pid in workers if _running(pid)]
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        return left
+
+    process, workers = start()
+    os.killpg(process.pid, signal.SIGINT)
+    started = time.monotonic()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stop_leftovers(workers)
+        pytest.fail("dlsr eval hung after Ctrl-C")
+    assert time.monotonic() - started < 5
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert process.returncode == 130 and stderr.strip() == "error: interrupted", stderr
+    assert len(read_results(results)[1]) < len(samples), "the interrupt must land mid-run"
+    assert not stop_leftovers(workers)
+
+    process, workers = start("--resume")
+    process.kill()  # SIGKILL: no chance to stop anything itself
+    process.wait()
+    assert not stop_leftovers(workers), "workers outlived their killed parent"
+
+
+def test_cli_model_scores_do_not_depend_on_batches_shards_or_resume(
+    synth: Path, tmp_path: Path, tiny_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 7: on the CPU, batch 1 against 16 changed the network's SDF in the last bits (so 50 of 52
+    scores), and resume and shards regroup the images. Every grouping must score exactly the same."""
+    common = ["eval", synth, "--weights", tiny_model.weights, "--device", "cpu", "--protocol", "r2n2", "-q"]
+    common += ["--points", "3000", "--iou-points", "3000", "--resolution", "32", "--no-frame-check", "--workers", "1"]
+    runs = {"batch16": ["--batch-size", "16"], "batch1": ["--batch-size", "1"], "batch3": ["--batch-size", "3"]}
+    for name, extra in runs.items():
+        result = run_cli([*common, *extra, "--results", tmp_path / f"{name}.jsonl"], monkeypatch)
+        assert result.exit_code == 0, result.output
+    for shard in range(3):
+        result = run_cli([*common, "--results", tmp_path / "s.jsonl", "--shard", f"{shard}/3"], monkeypatch)
+        assert result.exit_code == 0, result.output
+    parts = [tmp_path / f"s.shard-{shard}-of-3.jsonl" for shard in range(3)]
+    merged = run_cli(["eval", "merge", *parts, "-o", tmp_path / "merged.jsonl", "-q"], monkeypatch)
+    assert merged.exit_code == 0, merged.output
+    reference = scored(tmp_path / "batch16.jsonl")
+    assert len(reference) == 4 and all(record["chamfer_l1"] > 0 for record in reference)
+    for name in ("batch1", "batch3", "merged"):
+        assert scored(tmp_path / f"{name}.jsonl") == reference, name

@@ -284,3 +284,52 @@ def test_prepare_reports_broken_links_once_each(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     skipped = {e["model_id"]: e["reason"] for e in json.loads((out / "prepare-report.json").read_text())["skipped"]}
     assert set(skipped) == {"a", "b"} and "broken symbolic link" in skipped["b"]
+
+
+def _write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray) -> Path:
+    lines = [f"v {x!r} {y!r} {z!r}" for x, y, z in vertices.tolist()]
+    lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in faces.tolist()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_outlier_vertices_are_refused_and_huge_units_kept(tmp_path: Path) -> None:
+    """Issue 14 item 8: one vertex at 1e30 made a blank object written as success ("1 written"); a mesh in units
+    of 1e30 lost its faces to the vertex merge; `dlsr render` drew an all-white picture. Now the outlier is refused
+    with a line naming the file, unused vertices are dropped, and huge units are only a scale."""
+    import trimesh
+
+    sphere = trimesh.creation.icosphere(subdivisions=2)
+    vertices, faces = np.asarray(sphere.vertices), np.asarray(sphere.faces)
+    source = tmp_path / "meshes"
+    source.mkdir()
+    # One face of the sphere reaches a vertex at 1e30; and the sphere in units of 1e30 with an unused vertex.
+    spiked = _write_obj(
+        source / "spiked.obj", np.vstack([vertices, [1e30, 0, 0]]), np.vstack([faces, [[0, 1, len(vertices)]]])
+    )
+    _write_obj(source / "huge.obj", np.vstack([vertices * 1e30, [1e35, 0, 0]]), faces)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["data", "prepare", str(source), str(out), "--views", "2", "--resolution", "8"])
+    assert result.exit_code == 1, result.output
+    assert "1 written" in result.stderr and "1 failed" in result.stderr and "Traceback" not in result.output
+    skipped = json.loads((out / "prepare-report.json").read_text())["skipped"]
+    assert [entry["model_id"] for entry in skipped] == ["spiked"]
+    assert skipped[0]["reason"].startswith(f"{spiked}: 1 vertex lies far from the rest")
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {skipped[0]['reason']}"]
+    assert not (out / "all" / "spiked").exists()
+    huge = out / "all" / "huge"
+    model = trimesh.load(huge / "model.obj", process=False)
+    assert len(model.faces) == len(faces) and len(model.vertices) == len(vertices) and model.is_watertight
+    with np.load(huge / "points.npz") as points:
+        assert np.unpackbits(points["occupancies"]).mean() > 0.05
+    view = np.asarray(Image.open(huge / "rendering" / "00.png"))
+    assert view[..., 3].mean() > 10
+
+    picture = tmp_path / "spiked.png"
+    drawn = runner.invoke(app, ["render", str(spiked), "-o", str(picture), "--views", "2", "--size", "32"])
+    assert drawn.exit_code == 1 and "1 vertex lies far from the rest" in drawn.stderr, drawn.output
+    assert not picture.exists()
+    drawn = runner.invoke(app, ["render", str(source / "huge.obj"), "-o", str(picture), "--views", "2", "--size", "32"])
+    assert drawn.exit_code == 0, drawn.output
+    assert (np.asarray(Image.open(picture)) < 200).mean() > 0.05
