@@ -731,7 +731,10 @@ def test_auto_falls_back_to_grabcut_on_a_cluttered_photo() -> None:
     assert prepared.foreground == "grabcut"
     assert prepared.mask is not None and prepared.mask.size == (600, 400)
     left, top, right, bottom = prepared.bbox
-    assert right - left < 500 and bottom - top < 300  # the cup, not the whole table
+    assert right - left < 450  # the cup on its saucer (which spans nearly the photo's height), not the table
+    mask = np.asarray(prepared.mask.convert("L")) >= 128
+    assert mask[150, 290] and mask[330, 150]  # the coffee and the saucer's rim
+    assert not mask[10:60, 10:60].any() and not mask[340:, 520:].any()  # the table in two corners
 
 
 def test_unknown_background_mode_is_refused() -> None:
