@@ -730,11 +730,22 @@ def test_auto_falls_back_to_grabcut_on_a_cluttered_photo() -> None:
     prepared = prepare_image(Image.fromarray(pixels))
     assert prepared.foreground == "grabcut"
     assert prepared.mask is not None and prepared.mask.size == (600, 400)
-    left, top, right, bottom = prepared.bbox
+    left, _, right, _ = prepared.bbox
     assert right - left < 450  # the cup on its saucer (which spans nearly the photo's height), not the table
     mask = np.asarray(prepared.mask.convert("L")) >= 128
     assert mask[150, 290] and mask[330, 150]  # the coffee and the saucer's rim
     assert not mask[10:60, 10:60].any() and not mask[340:, 520:].any()  # the table in two corners
+
+
+def test_auto_leaves_a_textured_border_to_grabcut() -> None:
+    pytest.importorskip("cv2")
+    from skimage import data as samples
+
+    pixels = np.dstack([samples.brick()] * 3)  # 512 x 512, CC0: 78 % of its border passes for plain at 0.5
+    rows, columns = np.mgrid[:512, :512]
+    pixels[(rows - 256) ** 2 + (columns - 256) ** 2 <= 120**2] = (30, 60, 150)
+    assert prepare_image(Image.fromarray(pixels), background="plain").foreground == "background"  # as before
+    assert prepare_image(Image.fromarray(pixels)).foreground == "grabcut"  # the mortar cuts the border 52 times
 
 
 def test_unknown_background_mode_is_refused() -> None:
