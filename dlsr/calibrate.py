@@ -51,8 +51,7 @@ class Calibration:
 
     def pooled(self, level: float) -> float:
         """The criterion of one candidate level, averaged over the datasets."""
-        values = [score.criterion for score in self.scores if score.level == level]
-        return sum(values) / len(values)
+        return _pooled(self.scores, level)
 
     def summary(self) -> dict[str, Any]:
         """JSON-able: the chosen level, the criterion and every candidate's class means on every dataset."""
@@ -124,7 +123,12 @@ def calibrate_level(
                 scores.append(score)
                 if on_level is not None:
                     on_level(score)
-    calibration = Calibration(scores, scores[0])
     first = scores[: len(levels_in_voxels)]
-    best = max(first, key=lambda s: calibration.pooled(s.level))  # ties: the lowest level, listed first
+    best = max(first, key=lambda s: _pooled(scores, s.level))  # ties: the lowest level, listed first
     return Calibration(scores, best)
+
+
+def _pooled(scores: Sequence[LevelScore], level: float) -> float:
+    """The criterion at one level, averaged over the datasets scored."""
+    values = [score.criterion for score in scores if score.level == level]
+    return sum(values) / len(values)
