@@ -98,10 +98,13 @@ def calibrate_level(
     """
     from dlsr.checkpoint import find_weights, read_weights_info
     from dlsr.evaluate import EvalConfig, evaluate
+    from dlsr.layouts import detect_layout
 
     path = find_weights(weights)
     spacing = read_weights_info(path).grid.spacing
     folders = [data] if isinstance(data, (str, os.PathLike)) else list(data)
+    for dataset in folders:  # every folder is checked before any is scored: a typo in the last costs no minutes
+        detect_layout(dataset)
     base = EvalConfig(split=split, views=tuple(views) if views is not None else None, limit=limit)
     scores = []
     with tempfile.TemporaryDirectory(prefix="dlsr-calibrate-") as folder:

@@ -945,6 +945,10 @@ def test_calibrate_command_prints_every_level_and_refuses_bad_levels(
         assert "--levels" in result.output
     result = run_cli([*args, "--device", "tpu"], monkeypatch)
     assert result.exit_code == 2 and "--device" in result.output
+    missing = synth.parent / "no-such-dataset"
+    result = run_cli(["train", "calibrate", synth, missing, "--weights", tiny_model.weights], monkeypatch)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1 and "no-such-dataset" in result.stderr
 
 
 def test_calibration_on_several_datasets_picks_by_their_mean(synth: Path, tiny_model: Any) -> None:

@@ -345,6 +345,8 @@ def test_export_and_score_argument_errors_are_one_line(tiny_dataset: Path, tmp_p
         result = runner.invoke(app, arguments)
         assert result.exit_code == 1 and message in result.stderr, (arguments, result.output)
         assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+    result = runner.invoke(app, ["train", "export", str(run), "-o", weights, "--level", "nan"])
+    assert result.exit_code == 2 and "--level" in result.stderr, result.output
     for usage in (["--level", "nan"], ["--device", "tpu"]):  # found before any model is loaded
         result = runner.invoke(app, ["train", "score", str(tiny_dataset), "--weights", weights, *usage])
         assert result.exit_code == 2 and usage[0] in result.stderr, (usage, result.output)
