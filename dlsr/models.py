@@ -510,3 +510,67 @@ def build_model(arch: str, config: Any | dict[str, Any] | None = None) -> SdfNet
 def count_parameters(model: nn.Module) -> int:
     """Number of scalar parameters of `model` (trainable or not)."""
     return sum(p.numel() for p in model.parameters())
+
+
+def growth_refusal(source: Any, target: Any) -> str | None:
+    """Why a `dlsr-lite` model with config `source` cannot start one with config `target` on a finer grid.
+
+    Growing keeps every tensor but the template: same encoder and bridge, the source's decoder stages as the
+    target's first stages (same widths and convolutions), the same coarse grid side R/2**len(decoder_channels),
+    so `to_grid` keeps its shape, and the head's width unchanged. The target then has one or more new stages
+    that double the grid; only they start untrained.
+
+    Returns:
+        None when `grow_state_dict` applies; otherwise a short reason naming the setting that differs.
+    """
+    if not isinstance(source, LiteConfig) or not isinstance(target, LiteConfig):
+        return "only dlsr-lite models can be grown to a finer grid"
+    for name in ("image_size", "stem_channels", "encoder_channels", "latent_dim", "template_radius", "bound"):
+        if getattr(source, name) != getattr(target, name):
+            return f"{name} differs ({getattr(source, name)} vs {getattr(target, name)})"
+    stages = len(source.decoder_channels)
+    if target.resolution <= source.resolution or len(target.decoder_channels) <= stages:
+        return "the new model needs a finer grid and more decoder stages than the old one"
+    if (
+        target.decoder_channels[:stages] != source.decoder_channels
+        or target.decoder_convs[:stages] != source.decoder_convs
+    ):
+        return "the new decoder must begin with the old decoder's stages (decoder_channels, decoder_convs)"
+    if target.decoder_channels[-1] != source.decoder_channels[-1]:
+        return "the last decoder width (the head's input) must stay the same"
+    if source.resolution // 2**stages != target.resolution // 2 ** len(target.decoder_channels):
+        return "the coarse grid side resolution / 2**len(decoder_channels) must stay the same"
+    return None
+
+
+def grow_state_dict(source: SdfNet, target: SdfNet) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """Weights for `target` (a finer-grid `dlsr-lite`) from a trained `source`, see `growth_refusal`.
+
+    Every tensor with the same name and shape is copied: the encoder, the bridge, the old decoder stages and
+    the per-voxel head (it now reads the new last stage, whose width is the same). The learned template is
+    resampled (tricubic, `dlsr.sdf.resample_sdf`) onto the finer grid, so the mean shape is kept. The new stages
+    keep `target`'s fresh initialisation; fine-tuning has to teach them, and the head adapts to them.
+
+    Returns:
+        (state dict for `target`, names of the tensors left at their fresh initialisation).
+
+    Raises:
+        ConfigError: the configs do not allow growing (the message gives the reason).
+    """
+    from dlsr.sdf import resample_sdf
+
+    reason = growth_refusal(source.config, target.config)
+    if reason is not None:
+        raise ConfigError(f"cannot grow a {source.arch} model to this grid: {reason}")
+    old = source.state_dict()
+    state = dict(target.state_dict())
+    fresh = []
+    for name, tensor in state.items():
+        if name == "template":
+            resampled = resample_sdf(old["template"].float().numpy(), target.config.resolution)
+            state[name] = torch.from_numpy(resampled).to(tensor.dtype)
+        elif name in old and old[name].shape == tensor.shape:
+            state[name] = old[name].to(tensor.dtype).clone()
+        else:
+            fresh.append(name)
+    return state, fresh

@@ -716,22 +716,31 @@ def _present(categories: Sequence[str], folder: Path) -> tuple[str, ...]:
 def initial_weights(source: str, model: torch.nn.Module) -> dict[str, torch.Tensor]:
     """The tensors to start `model` from: a weights file (`dlsr.checkpoint`) or a run folder's best.pt.
 
+    A source with the same architecture and [model] settings gives all its tensors. A `dlsr-lite` source on a
+    coarser grid whose decoder the run's model extends by new stages is grown (`dlsr.models.grow_state_dict`):
+    everything but the new stages is kept, the template resampled.
+
     Raises:
-        ConfigError: the source describes another architecture or configuration than `model`.
+        ConfigError: the source describes another architecture, or settings it cannot be grown from.
         WeightsError: the file is missing or damaged.
     """
     from dlsr.checkpoint import load_weights
+    from dlsr.models import grow_state_dict, growth_refusal
 
     if Path(source).is_dir():
         loaded = load_run_model(source).model
     else:
         loaded, _ = load_weights(source)
-    if loaded.arch != model.arch or config_to_dict(loaded.config) != config_to_dict(model.config):
-        raise ConfigError(
-            f"train.init {source}: holds a {loaded.arch} model with other settings than this run's {model.arch}; "
-            "start from weights of the same architecture and [model] settings"
-        )
-    return {key: value.float() for key, value in loaded.state_dict().items()}
+    if loaded.arch == model.arch and config_to_dict(loaded.config) == config_to_dict(model.config):
+        return {key: value.float() for key, value in loaded.state_dict().items()}
+    if loaded.arch == model.arch and growth_refusal(loaded.config, model.config) is None:
+        state, _ = grow_state_dict(loaded, model)
+        return {key: value.float() if value.is_floating_point() else value for key, value in state.items()}
+    raise ConfigError(
+        f"train.init {source}: holds a {loaded.arch} model with other settings than this run's {model.arch}; "
+        "start from weights of the same architecture and [model] settings (or a dlsr-lite model whose decoder "
+        "this run's extends to a finer grid)"
+    )
 
 
 def _open_run(out: Path, record: dict[str, Any], resume: bool, context: Distributed) -> dict[str, Any] | None:

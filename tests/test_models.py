@@ -18,6 +18,8 @@ from dlsr.models import (
     PaperResNetConfig,
     build_model,
     count_parameters,
+    grow_state_dict,
+    growth_refusal,
     make_config,
     pixel_shuffle_3d,
     upsample_2x_trilinear,
@@ -251,3 +253,46 @@ def test_lite_gives_the_same_sdf_alone_and_in_a_batch(config: LiteConfig) -> Non
         alone_big, batched_big = model(images[:1]), model(images)
     assert torch.allclose(alone, batched[:1], atol=1e-6)
     assert torch.allclose(alone_big, batched_big[:1], rtol=1e-4, atol=1e-5)
+
+
+# TINY on a grid twice as fine: one more decoder stage of the same width as TINY's last.
+TINY_FINER = dataclasses.replace(TINY, resolution=32, decoder_channels=(8, 8, 4, 4), decoder_convs=(1, 1, 1, 1))
+
+
+def test_growing_keeps_every_trained_tensor_and_resamples_the_template() -> None:
+    from dlsr.sdf import resample_sdf
+
+    coarse, fine = seeded_model("dlsr-lite", TINY, seed=1), seeded_model("dlsr-lite", TINY_FINER, seed=2)
+    state, fresh = grow_state_dict(coarse, fine)
+    fine.load_state_dict(state)
+    assert fresh and all(name.startswith("decoder.3.") for name in fresh)
+    old = coarse.state_dict()
+    for name, tensor in fine.state_dict().items():
+        if name in fresh:
+            assert torch.equal(tensor, seeded_model("dlsr-lite", TINY_FINER, seed=2).state_dict()[name]), name
+        elif name == "template":
+            expected = resample_sdf(old["template"].numpy(), 32)
+            assert tensor.shape == (32, 32, 32) and np.allclose(tensor.numpy(), expected, atol=1e-6)
+        else:
+            assert torch.equal(tensor, old[name]), name
+    fine.eval()
+    assert fine(random_images(2, 32)).shape == (2, 32, 32, 32)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"latent_dim": 32}, "latent_dim differs"),
+        ({"resolution": 16, "decoder_channels": (8, 8, 4), "decoder_convs": (1, 1, 1)}, "finer grid"),
+        ({"decoder_channels": (8, 16, 4, 4)}, "begin with the old decoder's stages"),
+        ({"decoder_channels": (8, 8, 4, 8)}, "last decoder width"),
+        ({"resolution": 64}, "coarse grid side"),
+    ],
+)
+def test_growing_is_refused_with_the_reason_when_the_models_do_not_fit(change: dict, reason: str) -> None:
+    target = dataclasses.replace(TINY_FINER, **change)
+    assert reason in (growth_refusal(TINY, target) or "")
+    with pytest.raises(ConfigError, match="cannot grow"):
+        grow_state_dict(build_model("dlsr-lite", TINY), build_model("dlsr-lite", target))
+    assert growth_refusal(TINY, TINY_FINER) is None
+    assert "only dlsr-lite" in (growth_refusal(PaperResNetConfig(), TINY_FINER) or "")

@@ -565,3 +565,20 @@ def test_pooled_datasets_and_init_from_weights(tiny_dataset: Path, tmp_path: Pat
     big["model"] = {**big["model"], "latent_dim": 32}
     with pytest.raises(ConfigError, match="other settings"):
         train(tiny_dataset, tmp_path / "mismatch", run_config_from_dict(big))
+
+
+def test_a_run_on_a_finer_grid_grows_from_coarser_weights(tiny_dataset: Path, tmp_path: Path) -> None:
+    """--init with a model one decoder stage short: the encoder starts trained, the new stage fresh."""
+    coarse = export_weights(
+        train(tiny_dataset, tmp_path / "coarse", run_config_from_dict(tiny_values(epochs=1))).out,
+        tmp_path / "coarse.safetensors",
+        half=False,
+    )
+    values = tiny_values(epochs=1, init=str(coarse), lr=1e-12, warmup_steps=0)
+    values["model"] = {**values["model"], "resolution": 32, "decoder_channels": [16, 8, 8], "decoder_convs": [1, 0, 1]}
+    train(tiny_dataset, tmp_path / "fine", run_config_from_dict(values))
+    trained = read_state(tmp_path / "fine" / "last.pt")["model"]
+    assert trained["template"].shape == (32, 32, 32)
+    for key, tensor in load_weights(coarse)[0].named_parameters():
+        if key != "template":
+            assert torch.allclose(trained[key], tensor, atol=1e-6), key
