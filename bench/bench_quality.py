@@ -11,9 +11,10 @@ For each weights file (default: the shipped default model) it measures, with dls
   r2n2      real 3D-R2N2 chairs, ../shared/realdata/r2n2: `dlsr eval --protocol r2n2 --split all`, voxel IoU at 32^3.
   pix3d     Pix3D validation shapes rendered with our camera: `dlsr data prepare ../shared/shapes/pix3d WORK/pix3d`
             (its split.tsv is kept; or --pix3d DIR, prepared before), then `dlsr train score --split val`: sign
-            IoU at 32^3.
-  fresh     a synthetic set of a seed never trained on: `dlsr data synth WORK/fresh --per-category 5 --seed 90210`,
-            `dlsr train score` over all its splits: sign IoU at 32^3, class mean and the lowest category.
+            IoU at the model's grid R^3 (the paper's protocol), against the true SDF made at R^3 (`--resolution R`).
+  fresh     a synthetic set of a seed never trained on: `dlsr data synth WORK/fresh --per-category 5 --seed 90210`
+            (`--resolution R`), `dlsr train score` over all its splits: sign IoU at R^3, class mean and the lowest
+            category.
   photos    every photo and render in ../shared/realdata/{photos,renders}: `dlsr reconstruct`, then the share of
             the mesh's volume in its largest connected part (the worst and the mean over images).
 
@@ -94,18 +95,41 @@ def score(dataset: Path, weights: Path, split: str) -> dict[str, Any] | None:
     return json.loads(found) if found.strip() else None
 
 
-def pix3d(weights: Path, work: Path, prepared: Path | None) -> dict[str, float | None]:
-    data = prepared or work / "pix3d"
+def grid_resolution(weights: Path) -> int:
+    """R of the weights' output grid: their truth is made at R^3, so a model is scored at its own grid."""
+    from dlsr.checkpoint import read_weights_info
+
+    return read_weights_info(weights).grid.resolution
+
+
+def truth_folder(work: Path, name: str, resolution: int) -> Path:
+    """WORK/name for 32^3 truth (the folders earlier runs made), WORK/name-R for other grids."""
+    return work / (name if resolution == 32 else f"{name}-{resolution}")
+
+
+def sdf_resolution(dataset: Path) -> int:
+    return int(json.loads((dataset / "dataset.json").read_text())["config"]["sdf_resolution"])
+
+
+def pix3d(weights: Path, work: Path, prepared: list[Path]) -> dict[str, float | None]:
+    resolution = grid_resolution(weights)
+    matching = [folder for folder in prepared if sdf_resolution(folder) == resolution]
+    data = matching[0] if matching else truth_folder(work, "pix3d", resolution)
     if not (data / "metadata.json").is_file():
-        dlsr("data", "prepare", str(SHARED / "shapes" / "pix3d"), str(data), "--workers", "2", "-q")
+        source = str(SHARED / "shapes" / "pix3d")
+        dlsr("data", "prepare", source, str(data), "--resolution", str(resolution), "--workers", "2", "-q")
     result = score(data, weights, "val")
     return {"pix3d IoU": result["class_mean"] if result else None}
 
 
 def fresh(weights: Path, work: Path) -> dict[str, float | None]:
-    data = work / "fresh"
+    resolution = grid_resolution(weights)
+    data = truth_folder(work, "fresh", resolution)
     if not (data / "metadata.json").is_file():
-        dlsr("data", "synth", str(data), "--per-category", "5", "--seed", str(FRESH_SEED), "--workers", "2", "-q")
+        dlsr(
+            "data", "synth", str(data), "--per-category", "5", "--seed", str(FRESH_SEED),
+            "--resolution", str(resolution), "--workers", "2", "-q",
+        )  # fmt: skip
     pooled: dict[str, list[float]] = {}
     for split in ("train", "val", "test"):  # 5 objects per category leave the val split empty
         result = score(data, weights, split)
@@ -150,7 +174,13 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "dlsr-bench-quality")
     parser.add_argument("--views", default="all", help="realval views: all, or e.g. 0,6,12,18 for a quick look")
     parser.add_argument("--only", default="realval,r2n2,pix3d,fresh,photos")
-    parser.add_argument("--pix3d", type=Path, help="Pix3D already prepared by `dlsr data prepare` (skips making it)")
+    parser.add_argument(
+        "--pix3d",
+        type=Path,
+        action="append",
+        default=[],
+        help="Pix3D already prepared by `dlsr data prepare` (skips making it); repeat for other grid resolutions",
+    )
     args = parser.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"{SHARED}: the shared data is absent; this benchmark needs it")
