@@ -444,16 +444,16 @@ def _finish_job(job: _Job, image: Any, sdf: Any, model: Any, settings: _Settings
     from dlsr.errors import EmptySurfaceError
     from dlsr.files import atomic_write
     from dlsr.mesh import mesh_bytes, save_mesh
-    from dlsr.pipeline import mesh_sdf
-    from dlsr.postprocess import finish_mesh
+    from dlsr.pipeline import surface_sdf
+    from dlsr.postprocess import finish_surface
     from dlsr.sdf import sdf_archive
 
     try:
-        mesh, _ = mesh_sdf(sdf, model.info.grid, settings.resolution, settings.level)
+        mesh, _ = surface_sdf(sdf, model.info.grid, settings.resolution, settings.level)
     except EmptySurfaceError as exc:
         raise EmptySurfaceError(f"{job.name}: {exc}") from exc
     if settings.finish is not None:
-        mesh = finish_mesh(mesh, settings.finish)
+        mesh = finish_surface(mesh, settings.finish)
     if job.destination is None:
         data = mesh_bytes(mesh, job.format)
         sys.stdout.buffer.write(data)

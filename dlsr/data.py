@@ -25,10 +25,9 @@ from typing import TYPE_CHECKING, BinaryIO, Literal, cast
 
 import numpy as np
 from PIL import Image, ImageOps
-from scipy import ndimage
 
 from dlsr.errors import ConfigError, InputImageError
-from dlsr.segment import check_mask_size, grabcut_mask, mask_coverage, rembg_mask
+from dlsr.segment import check_mask_size, grabcut_mask, label_parts, mask_coverage, rembg_mask
 
 if TYPE_CHECKING:
     import torch
@@ -687,13 +686,13 @@ def _object_mask(pixels: np.ndarray, colour: np.ndarray, tolerance: float) -> np
     distance = np.take(tables[0], pixels[..., 0])
     distance += np.take(tables[1], pixels[..., 1])
     distance += np.take(tables[2], pixels[..., 2])
-    labels, count = ndimage.label(distance <= limit)
+    labels, count = label_parts(distance <= limit, connectivity=4)  # scipy.ndimage.label's default
     edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
     is_object = np.ones(count + 1, dtype=bool)
     is_object[edge] = False
     is_object[0] = True  # label 0: pixels far from the background colour
     found = np.take(is_object, labels)
-    parts, count = ndimage.label(found)
+    parts, count = label_parts(found, connectivity=4)
     if count > 1:
         sizes = np.bincount(parts.ravel())
         sizes[0] = 0

@@ -1,12 +1,16 @@
-"""Meshes from signed distance grids (marching cubes) and mesh files (export through trimesh).
+"""Meshes from signed distance grids (marching cubes) and mesh files.
 
-`extract_mesh` is the only place that runs marching cubes; it maps vertices to world coordinates with
-`Grid.to_world`, so meshes land where the SDF says, in the object's canonical frame.
+`extract_surface` is the only place that runs marching cubes; it maps vertices to world coordinates with
+`Grid.to_world`, so meshes land where the SDF says, in the object's canonical frame. It returns a `SurfaceMesh`,
+plain arrays: importing trimesh (and through it scipy.spatial and networkx) costs about half a second, more than a
+whole reconstruction, so `dlsr reconstruct` stays on arrays and writes OBJ and OFF itself. `extract_mesh` gives the
+same surface as a `trimesh.Trimesh` for library users.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +27,33 @@ MESH_FORMATS = ("obj", "ply", "off", "stl", "glb")
 """File formats `save_mesh` writes, named by their extension."""
 
 
+@dataclass(frozen=True)
+class SurfaceMesh:
+    """A triangle mesh as plain arrays, with the attribute names of `trimesh.Trimesh` that the writers read."""
+
+    vertices: np.ndarray  # float64 (V, 3), world coordinates
+    faces: np.ndarray  # int64 (F, 3), wound so normals point outwards
+    vertex_normals: np.ndarray  # float64 (V, 3), unit
+
+    @property
+    def is_watertight(self) -> bool:
+        """Every edge is shared by exactly two faces (trimesh's test)."""
+        edges = np.sort(self.faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
+        _, counts = np.unique(edges[:, 0] * len(self.vertices) + edges[:, 1], return_counts=True)
+        return bool(len(edges) > 0 and (counts == 2).all())
+
+    def to_trimesh(self) -> trimesh.Trimesh:
+        import trimesh
+
+        return trimesh.Trimesh(self.vertices, self.faces, vertex_normals=self.vertex_normals, process=False)
+
+
 def extract_mesh(sdf: np.ndarray, grid: Grid, level: float = 0.0) -> trimesh.Trimesh:
+    """`extract_surface` as a `trimesh.Trimesh` (vertex normals from the SDF's gradient)."""
+    return extract_surface(sdf, grid, level).to_trimesh()
+
+
+def extract_surface(sdf: np.ndarray, grid: Grid, level: float = 0.0) -> SurfaceMesh:
     """The `level` set of `sdf` as a closed triangle mesh in world coordinates.
 
     The grid is padded with one sample of "outside" on every side before marching cubes, so a shape that
@@ -36,13 +66,12 @@ def extract_mesh(sdf: np.ndarray, grid: Grid, level: float = 0.0) -> trimesh.Tri
         level: iso-value; 0 is the surface.
 
     Returns:
-        A `trimesh.Trimesh` with vertex normals.
+        The mesh, with vertex normals from the SDF's gradient.
 
     Raises:
         EmptySurfaceError: the SDF does not cross `level` (everything inside or everything outside).
         ValueError: `sdf` does not have the grid's shape or holds NaN/inf.
     """
-    import trimesh
     from skimage import measure
 
     expected = (grid.resolution,) * 3
@@ -64,7 +93,45 @@ def extract_mesh(sdf: np.ndarray, grid: Grid, level: float = 0.0) -> trimesh.Tri
     vertices_world = grid.to_world(vertices - 1.0)
     # scikit-image's gradient normals point down the field, i.e. inwards for a negative-inside SDF; its face
     # winding is already outward.
-    return trimesh.Trimesh(vertices_world, faces, vertex_normals=-normals, process=False)
+    return SurfaceMesh(
+        vertices=np.asarray(vertices_world, dtype=np.float64),
+        faces=np.asarray(faces, dtype=np.int64),
+        vertex_normals=-np.asarray(normals, dtype=np.float64),
+    )
+
+
+def angle_weighted_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Vertex normals as trimesh computes them: each face's unit normal weighted by the vertex's corner angle
+    (Thürrner and Wüthrich 1998), summed and normalised; degenerate faces are left out.
+
+    Args:
+        vertices: float (V, 3).
+        faces: int (F, 3).
+
+    Returns:
+        float64 (V, 3) unit normals; zero for a vertex no valid face uses.
+    """
+    vertices = np.asarray(vertices, dtype=np.float64)
+    faces = np.asarray(faces, dtype=np.int64)
+    corners = vertices[faces]  # (F, 3, 3)
+    cross = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    length = np.linalg.norm(cross, axis=1)
+    valid = length > 0
+    face_normals = cross[valid] / length[valid, None]
+    corners = corners[valid]
+    angles = np.empty((len(corners), 3))
+    for corner in range(3):
+        towards_next = corners[:, (corner + 1) % 3] - corners[:, corner]
+        towards_last = corners[:, (corner + 2) % 3] - corners[:, corner]
+        cosine = np.einsum("ij,ij->i", towards_next, towards_last) / (
+            np.linalg.norm(towards_next, axis=1) * np.linalg.norm(towards_last, axis=1)
+        )
+        angles[:, corner] = np.arccos(np.clip(cosine, -1.0, 1.0))
+    summed = np.zeros((len(vertices), 3))
+    for corner in range(3):
+        np.add.at(summed, faces[valid, corner], face_normals * angles[:, corner, None])
+    norm = np.linalg.norm(summed, axis=1, keepdims=True)
+    return np.divide(summed, norm, out=np.zeros_like(summed), where=norm > 0)
 
 
 def resolve_format(path: str | os.PathLike[str] | None, format: str | None) -> str:
@@ -87,8 +154,8 @@ def resolve_format(path: str | os.PathLike[str] | None, format: str | None) -> s
     return suffix
 
 
-def mesh_bytes(mesh: trimesh.Trimesh, format: str) -> bytes:
-    """Encode `mesh` as a file of `format` (one of `MESH_FORMATS`)."""
+def mesh_bytes(mesh: trimesh.Trimesh | SurfaceMesh, format: str) -> bytes:
+    """Encode `mesh` as a file of `format` (one of `MESH_FORMATS`); OBJ and OFF without importing trimesh."""
     if len(mesh.faces) == 0:
         raise EmptySurfaceError("refusing to write a mesh with no faces")
     fmt = resolve_format(None, format)
@@ -96,6 +163,11 @@ def mesh_bytes(mesh: trimesh.Trimesh, format: str) -> bytes:
         return _obj_bytes(mesh)
     if fmt == "off":
         return _off_bytes(mesh)
+    if isinstance(mesh, SurfaceMesh):
+        import trimesh
+
+        # Without the normals, as for any mesh trimesh did not load with them: the binary formats stay as before.
+        mesh = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
     data = mesh.export(file_type=fmt)
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
@@ -105,7 +177,7 @@ def mesh_bytes(mesh: trimesh.Trimesh, format: str) -> bytes:
 # writes the same file in about 20 ms. PLY, STL and GLB are binary and trimesh writes them in 1-3 ms.
 
 
-def _obj_bytes(mesh: trimesh.Trimesh) -> bytes:
+def _obj_bytes(mesh: trimesh.Trimesh | SurfaceMesh) -> bytes:
     """Wavefront OBJ with vertex normals (`f v//vn`, 1-based indices)."""
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     normals = np.asarray(mesh.vertex_normals, dtype=np.float64)
@@ -118,7 +190,7 @@ def _obj_bytes(mesh: trimesh.Trimesh) -> bytes:
     return text.encode("ascii")
 
 
-def _off_bytes(mesh: trimesh.Trimesh) -> bytes:
+def _off_bytes(mesh: trimesh.Trimesh | SurfaceMesh) -> bytes:
     """Object File Format: header, vertex count, face count, edges (0), then vertices and triangles."""
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     faces = np.asarray(mesh.faces, dtype=np.int64)
@@ -131,7 +203,11 @@ def _off_bytes(mesh: trimesh.Trimesh) -> bytes:
 
 
 def save_mesh(
-    mesh: trimesh.Trimesh, path: str | os.PathLike[str], format: str | None = None, *, overwrite: bool = True
+    mesh: trimesh.Trimesh | SurfaceMesh,
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    *,
+    overwrite: bool = True,
 ) -> Path:
     """Write `mesh` to `path` atomically, in `format` or the format its extension names.
 

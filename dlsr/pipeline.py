@@ -16,7 +16,7 @@ import numpy as np
 
 from dlsr.checkpoint import WeightsInfo, find_weights, load_weights
 from dlsr.errors import ConfigError
-from dlsr.mesh import extract_mesh
+from dlsr.mesh import SurfaceMesh, extract_surface
 from dlsr.sdf import Grid, ResampleMethod, resample_sdf
 
 if TYPE_CHECKING:
@@ -119,6 +119,18 @@ def mesh_sdf(
     level: float = 0.0,
     method: ResampleMethod = "cubic",
 ) -> tuple[trimesh.Trimesh, int]:
+    """`surface_sdf` as a `trimesh.Trimesh`."""
+    surface, used = surface_sdf(sdf, grid, resolution, level, method)
+    return surface.to_trimesh(), used
+
+
+def surface_sdf(
+    sdf: np.ndarray,
+    grid: Grid,
+    resolution: int | None = DEFAULT_MESH_RESOLUTION,
+    level: float = 0.0,
+    method: ResampleMethod = "cubic",
+) -> tuple[SurfaceMesh, int]:
     """Resample `sdf` (R, R, R) to `resolution`^3 (None keeps R) and extract its `level` set.
 
     Returns:
@@ -131,7 +143,7 @@ def mesh_sdf(
     if target < 2:
         raise ConfigError(f"--resolution must be at least 2, got {target}")
     fine = resample_sdf(sdf, target, method)
-    return extract_mesh(fine, grid.with_resolution(target), level), target
+    return extract_surface(fine, grid.with_resolution(target), level), target
 
 
 def reconstruct(

@@ -2,7 +2,8 @@
 
 The network's meshes are in the canonical frame of `dlsr.sdf` (y up, front +x, longest side 1, centred at the
 origin). `finish_mesh` changes that frame only when asked: `up="z"` turns it +90 degrees about x (y becomes z,
-front stays +x) for tools whose up axis is z (Blender); `scale` multiplies every coordinate.
+front stays +x) for tools whose up axis is z (Blender); `scale` multiplies every coordinate. `finish_surface` does
+the same on a `dlsr.mesh.SurfaceMesh` and imports trimesh only for the steps that need it (parts, smoothing).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from dlsr.errors import ConfigError
+from dlsr.mesh import SurfaceMesh, angle_weighted_normals
 
 if TYPE_CHECKING:
     import trimesh
@@ -48,18 +50,33 @@ def finish_mesh(mesh: trimesh.Trimesh, finish: MeshFinish = MeshFinish()) -> tri
     """Keep the main parts, smooth, then scale and turn `mesh` (a new mesh; the input is left alone).
 
     Returns:
-        The finished mesh, with recomputed vertex normals.
+        The finished mesh, with vertex normals recomputed from its faces.
     """
     import trimesh
 
-    result = keep_main_parts(mesh, finish.keep_parts) if finish.keep_parts > 0 else mesh.copy()
-    if finish.smooth_iterations > 0:
-        # lamb 0.5 / nu 0.53: Taubin's shrink-then-inflate pair; nu slightly above lamb keeps the volume.
-        trimesh.smoothing.filter_taubin(result, lamb=0.5, nu=0.53, iterations=finish.smooth_iterations)
-    vertices = np.asarray(result.vertices, dtype=np.float64) * finish.scale
+    surface = SurfaceMesh(np.asarray(mesh.vertices), np.asarray(mesh.faces), np.asarray(mesh.vertex_normals))
+    finished = finish_surface(surface, finish)
+    return trimesh.Trimesh(finished.vertices, finished.faces, process=False)
+
+
+def finish_surface(surface: SurfaceMesh, finish: MeshFinish = MeshFinish()) -> SurfaceMesh:
+    """`finish_mesh` on arrays: the result's normals are the faces' (`dlsr.mesh.angle_weighted_normals`), as trimesh
+    computes them for a mesh it did not load with normals."""
+    vertices = np.asarray(surface.vertices, dtype=np.float64)
+    faces = np.asarray(surface.faces, dtype=np.int64)
+    if finish.keep_parts > 0 or finish.smooth_iterations > 0:
+        import trimesh
+
+        mesh = trimesh.Trimesh(vertices.copy(), faces.copy(), process=False)  # smoothing moves vertices in place
+        mesh = keep_main_parts(mesh, finish.keep_parts) if finish.keep_parts > 0 else mesh
+        if finish.smooth_iterations > 0:
+            # lamb 0.5 / nu 0.53: Taubin's shrink-then-inflate pair; nu slightly above lamb keeps the volume.
+            trimesh.smoothing.filter_taubin(mesh, lamb=0.5, nu=0.53, iterations=finish.smooth_iterations)
+        vertices, faces = np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int64)
+    vertices = vertices * finish.scale
     if finish.up == "z":
         vertices = vertices @ _Y_UP_TO_Z_UP.T
-    return trimesh.Trimesh(vertices, np.asarray(result.faces), process=False)
+    return SurfaceMesh(vertices, faces, angle_weighted_normals(vertices, faces))
 
 
 def keep_main_parts(mesh: trimesh.Trimesh, fraction: float) -> trimesh.Trimesh:

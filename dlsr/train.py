@@ -725,7 +725,7 @@ def initial_weights(source: str, model: torch.nn.Module) -> dict[str, torch.Tens
         WeightsError: the file is missing or damaged.
     """
     from dlsr.checkpoint import load_weights
-    from dlsr.models import grow_state_dict, growth_refusal
+    from dlsr.models import SdfNet, grow_state_dict, growth_refusal
 
     if Path(source).is_dir():
         loaded = load_run_model(source).model
@@ -733,7 +733,12 @@ def initial_weights(source: str, model: torch.nn.Module) -> dict[str, torch.Tens
         loaded, _ = load_weights(source)
     if loaded.arch == model.arch and config_to_dict(loaded.config) == config_to_dict(model.config):
         return {key: value.float() for key, value in loaded.state_dict().items()}
-    if loaded.arch == model.arch and growth_refusal(loaded.config, model.config) is None:
+    if (
+        isinstance(loaded, SdfNet)
+        and isinstance(model, SdfNet)
+        and loaded.arch == model.arch
+        and growth_refusal(loaded.config, model.config) is None
+    ):
         state, _ = grow_state_dict(loaded, model)
         return {key: value.float() if value.is_floating_point() else value for key, value in state.items()}
     raise ConfigError(

@@ -68,6 +68,29 @@ def test_help_imports_no_heavy_library() -> None:
     assert "HEAVY []" in result.stdout
 
 
+@pytest.mark.parametrize(("suffix", "loads_trimesh"), [(".obj", False), (".off", False), (".ply", True)])
+def test_reconstruct_loads_trimesh_and_scipy_only_when_needed(
+    suffix: str, loads_trimesh: bool, tiny_model: TinyModel, images: Path, tmp_path: Path
+) -> None:
+    """Cold start: trimesh (with scipy.spatial and networkx) and scipy.ndimage cost about 0.8 s of a one-image run,
+    so a plain-background image written as OBJ or OFF must not import them; binary formats go through trimesh."""
+    out = tmp_path / f"mesh{suffix}"
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['dlsr', 'reconstruct', {str(images / 'wide.png')!r}, '-o', {str(out)!r}, '-q',\n"
+        f"            '--weights', {str(tiny_model.weights)!r}]\n"
+        "try:\n    runpy.run_module('dlsr', run_name='__main__')\nexcept SystemExit as exc:\n    assert not exc.code\n"
+        "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'trimesh', 'scipy', 'networkx'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert out.is_file()
+    if loads_trimesh:
+        assert "'trimesh'" in result.stdout
+    else:
+        assert "LOADED []" in result.stdout, result.stdout
+
+
 @pytest.mark.parametrize("command", [[], ["reconstruct"], ["info"]])
 def test_every_command_has_help(command: list[str]) -> None:
     result = run(*command, "--help")

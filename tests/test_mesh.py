@@ -10,7 +10,16 @@ import pytest
 import trimesh
 
 from dlsr.errors import ConfigError, EmptySurfaceError, OutputError
-from dlsr.mesh import MESH_FORMATS, extract_mesh, mesh_bytes, resolve_format, save_mesh
+from dlsr.mesh import (
+    MESH_FORMATS,
+    SurfaceMesh,
+    angle_weighted_normals,
+    extract_mesh,
+    extract_surface,
+    mesh_bytes,
+    resolve_format,
+    save_mesh,
+)
 from dlsr.sdf import Grid, box, resample_sdf, sample_sdf, sphere, torus
 
 CENTRE = (0.12, -0.07, 0.16)
@@ -107,6 +116,26 @@ def test_obj_keeps_vertex_order_and_normals(sphere_mesh: trimesh.Trimesh) -> Non
     np.testing.assert_allclose(loaded.vertices, sphere_mesh.vertices, atol=1e-6)
     np.testing.assert_array_equal(loaded.faces, sphere_mesh.faces)
     np.testing.assert_allclose(loaded.vertex_normals, sphere_mesh.vertex_normals, atol=1e-3)
+
+
+def test_the_array_mesh_matches_trimesh() -> None:
+    """`SurfaceMesh` keeps `dlsr reconstruct` off trimesh; its normals, watertightness and files must be trimesh's."""
+    grid = Grid(32)
+    surface = extract_surface(sample_sdf(torus(major_radius=0.3, minor_radius=0.1), grid), grid)
+    mesh = surface.to_trimesh()
+    plain = trimesh.Trimesh(surface.vertices, surface.faces, process=False)  # normals from the faces
+    np.testing.assert_allclose(
+        angle_weighted_normals(surface.vertices, surface.faces), plain.vertex_normals, atol=1e-12
+    )
+    assert surface.is_watertight and mesh.is_watertight
+    opened = SurfaceMesh(surface.vertices, surface.faces[1:], surface.vertex_normals)
+    assert not opened.is_watertight and not opened.to_trimesh().is_watertight
+    for fmt in MESH_FORMATS:
+        # Binary formats are written without normals, as trimesh writes a mesh whose normals it never computed.
+        expected = (
+            trimesh.Trimesh(surface.vertices, surface.faces, process=False) if fmt in ("ply", "stl", "glb") else mesh
+        )
+        assert mesh_bytes(surface, fmt) == mesh_bytes(expected, fmt) or fmt == "glb"
 
 
 def test_format_comes_from_the_option_or_the_extension() -> None:
