@@ -26,14 +26,25 @@ import typer
 from typer.core import TyperGroup
 
 from dlsr import __version__
+from dlsr.conventions import (
+    DEFAULT_MESH_RESOLUTION,
+    DEFAULT_POINTS,
+    DEVICES,
+    LAYOUTS,
+    MESH_FORMATS,
+    R2N2_VIEWS,
+    TRAIN_DEVICES,
+    parse_categories,
+    parse_shard,
+    split_list,
+)
 from dlsr.errors import ConfigError, DlsrError
 
 DEBUG_ENV = "DLSR_DEBUG"
-MESH_FORMATS = ("obj", "ply", "off", "stl", "glb")  # pinned to dlsr.mesh.MESH_FORMATS by tests/test_cli.py
-DEFAULT_MESH_RESOLUTION = 64  # pinned to dlsr.pipeline.DEFAULT_MESH_RESOLUTION by tests/test_cli.py
-BACKGROUND_MODES = ("auto", "none", "plain", "grabcut", "rembg")  # pinned to dlsr.data.BACKGROUND_MODES likewise
-DEFAULT_KEEP_PARTS = 0.0  # pinned to dlsr.postprocess.MeshFinish likewise
-DEFAULT_SMOOTH = 0  # pinned to dlsr.postprocess.MeshFinish likewise
+# The CLI repeats these so that --help needs no numpy; tests/test_cli.py pins them to the library.
+BACKGROUND_MODES = ("auto", "none", "plain", "grabcut", "rembg")  # dlsr.data.BACKGROUND_MODES
+DEFAULT_KEEP_PARTS = 0.0  # dlsr.postprocess.MeshFinish
+DEFAULT_SMOOTH = 0  # dlsr.postprocess.MeshFinish
 MASK_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")  # looked for in a --mask folder
 STDIO = "-"
 
@@ -331,7 +342,7 @@ def reconstruct(
 
     from typing import cast
 
-    from dlsr.pipeline import DEVICES, load_model
+    from dlsr.pipeline import load_model
     from dlsr.postprocess import MeshFinish, UpAxis
 
     _check_level_and_device(level, device, DEVICES)
@@ -600,7 +611,7 @@ def data_synth(
         str | None, typer.Option(help="Comma-separated names or synset ids (default: all 13).")
     ] = None,
     per_category: Annotated[int, typer.Option(min=1, help="Objects per category.")] = 100,
-    views: Annotated[int, typer.Option(min=1, help="Renderings per object (3D-R2N2: 24).")] = 24,
+    views: Annotated[int, typer.Option(min=1, help="Renderings per object (3D-R2N2: 24).")] = R2N2_VIEWS,
     resolution: Annotated[int, typer.Option(min=2, help="Samples per axis of the ground-truth SDF grid.")] = 32,
     seed: Annotated[int, typer.Option(min=0, help="The seed every object, view and sample is drawn from.")] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Parallel processes.")] = 1,
@@ -610,10 +621,10 @@ def data_synth(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Generate procedural objects of the 13 ShapeNet categories, render them like 3D-R2N2, write ground truth."""
-    from dlsr.synth import SynthConfig, make_dataset, parse_categories, parse_shard
+    from dlsr.synth import SynthConfig, make_dataset
 
     try:
-        chosen = parse_categories(categories.split(",")) if categories else ()
+        chosen = parse_categories(categories)
         config = SynthConfig(
             categories=chosen, per_category=per_category, views=views, sdf_resolution=resolution, seed=seed
         )
@@ -647,7 +658,7 @@ def data_prepare(
     meshes: Annotated[Path, typer.Argument(help="ShapeNetCore v1/v2 folder, or any folder of mesh files.")],
     out: Annotated[Path, typer.Argument(help="Dataset folder to write (rerun the same command to resume).")],
     categories: Annotated[str | None, typer.Option(help="Comma-separated synset ids or folder names.")] = None,
-    views: Annotated[int, typer.Option(min=1, help="Renderings per object.")] = 24,
+    views: Annotated[int, typer.Option(min=1, help="Renderings per object.")] = R2N2_VIEWS,
     resolution: Annotated[int, typer.Option(min=2, help="Samples per axis of the ground-truth SDF grid.")] = 32,
     seed: Annotated[int, typer.Option(min=0, help="Seed for views, colours and samples.")] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Parallel processes.")] = 1,
@@ -656,7 +667,7 @@ def data_prepare(
     """Render your meshes and write the same ground truth as `dlsr data synth` (winding-number inside/outside)."""
     from dlsr.synth import SynthConfig, prepare_dataset
 
-    chosen = tuple(c.strip() for c in categories.split(",") if c.strip()) if categories else ()
+    chosen = split_list(categories)
     try:
         config = SynthConfig(categories=chosen, views=views, sdf_resolution=resolution, seed=seed)
     except ConfigError as exc:
@@ -717,7 +728,10 @@ def train_run(
     lr: Annotated[float | None, typer.Option(help="Peak learning rate (AdamW).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of initialisation, order and augmentation.")] = None,
     categories: Annotated[
-        list[str] | None, typer.Option("--categories", help="Synset ids to train on (repeat); default all.")
+        list[str] | None,
+        typer.Option(
+            "--categories", help="Comma-separated synset ids to train on (or repeat the option); default all."
+        ),
     ] = None,
     threads: Annotated[int | None, typer.Option(help="Torch CPU threads per process.")] = None,
     init: Annotated[
@@ -730,7 +744,7 @@ def train_run(
     """Train a model; the run folder can be resumed and exported."""
     from dlsr.train import load_run_config, train
 
-    if device not in ("auto", "cpu", "cuda"):
+    if device not in TRAIN_DEVICES:
         raise _usage_error(f"--device {device!r}: choose auto, cpu or cuda")
     train_overrides: dict[str, Any] = {
         key: value
@@ -742,7 +756,7 @@ def train_run(
             "seed": seed,
             "threads": threads,
             "init": init,
-            "categories": tuple(categories) if categories else None,
+            "categories": split_list(categories) or None,
         }.items()
         if value is not None
     }
@@ -861,7 +875,7 @@ def train_calibrate(
         raise _usage_error(f"--levels {levels!r}: expected numbers separated by commas, e.g. 0,0.5,1") from None
     if not candidates or not all(math.isfinite(value) and abs(value) <= 2 for value in candidates):
         raise _usage_error(f"--levels {levels!r}: give finite levels within 2 voxels of 0")
-    _check_level_and_device(None, device, ("auto", "cpu", "cuda"))
+    _check_level_and_device(None, device, TRAIN_DEVICES)
     console = _stderr_console()
 
     def on_level(score: Any) -> None:
@@ -892,7 +906,9 @@ def train_score(
         str | None, typer.Option(help="Weights file (default: the shipped model), or a run folder (its best.pt).")
     ] = None,
     split: Annotated[str, typer.Option(help="train, val or test.")] = "test",
-    categories: Annotated[list[str] | None, typer.Option("--categories", help="Synset ids (repeat).")] = None,
+    categories: Annotated[
+        list[str] | None, typer.Option("--categories", help="Comma-separated synset ids (or repeat the option).")
+    ] = None,
     views: Annotated[int, typer.Option(help="Views per object, evenly spaced (0: all).")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     level: Annotated[
@@ -905,9 +921,9 @@ def train_score(
     """Sign IoU at the model's grid resolution (the paper's 32^3 protocol) per category on a dataset split."""
     from dlsr.train import score_split
 
-    _check_level_and_device(level, device, ("auto", "cpu", "cuda"))
+    _check_level_and_device(level, device, TRAIN_DEVICES)
     result = score_split(
-        data, weights=weights, split=split, categories=tuple(categories or ()), views=views, device=device,
+        data, weights=weights, split=split, categories=split_list(categories), views=views, device=device,
         level=level,
     ).summary()  # fmt: skip
     if as_json:
@@ -1094,9 +1110,11 @@ def eval_run(
     voxel_threshold: Annotated[
         float, typer.Option(help="Voxel predictions (.npy probabilities): occupied where >= this.")
     ] = 0.5,
-    points: Annotated[int, typer.Option(min=1, help="Surface samples per mesh.")] = 100_000,
-    iou_points: Annotated[int, typer.Option(min=1, help="Uniform IoU points (protocol onet).")] = 100_000,
-    resolution: Annotated[int, typer.Option(min=2, max=512, help="Marching-cubes resolution.")] = 64,
+    points: Annotated[int, typer.Option(min=1, help="Surface samples per mesh.")] = DEFAULT_POINTS,
+    iou_points: Annotated[int, typer.Option(min=1, help="Uniform IoU points (protocol onet).")] = DEFAULT_POINTS,
+    resolution: Annotated[
+        int, typer.Option(min=2, max=512, help="Marching-cubes resolution.")
+    ] = DEFAULT_MESH_RESOLUTION,
     level: Annotated[
         float | None, typer.Option(help="Iso-level of the predicted surface (default: the weights' calibrated level).")
     ] = None,
@@ -1117,7 +1135,7 @@ def eval_run(
     Exit code 1 when a prediction failed (unreadable input, missing prediction file) or ground truth is
     unreadable; empty predictions are results (worst-case scores), not errors.
     """
-    from dlsr.evaluate import EvalConfig, evaluate, parse_shard, parse_views, with_shard_suffix
+    from dlsr.evaluate import EvalConfig, evaluate, parse_views, with_shard_suffix
 
     if out is not None and results is not None:
         raise _usage_error("give --out DIR or --results FILE, not both")
@@ -1130,14 +1148,14 @@ def eval_run(
         config = EvalConfig(
             protocol=protocol, split=split, layout=layout, align=align, points=points, iou_points=iou_points,
             mesh_resolution=resolution, level=level, seed=seed, limit=limit, views=parse_views(views),
-            categories=tuple(c.strip() for c in categories.split(",") if c.strip()) if categories else (),
+            categories=split_list(categories),
             split_file=str(split_file) if split_file else None,
             predictions=str(predictions) if predictions else None, voxel_threshold=voxel_threshold,
         )  # fmt: skip
         shard_range = parse_shard(shard) if shard else None
     except ConfigError as exc:
         raise _usage_error(str(exc)) from None
-    if layout is not None and layout not in ("synth", "r2n2", "onet", "pix3d", "folder"):
+    if layout is not None and layout not in LAYOUTS:
         raise _usage_error(f"--layout {layout!r}: choose synth, r2n2, onet, pix3d or folder")
     chosen_out = out is None and results is None
     if chosen_out:

@@ -28,12 +28,11 @@ from typing import Any
 import numpy as np
 
 from dlsr.config import config_to_dict
+from dlsr.conventions import SETTINGS_FILE, SPLITS
 from dlsr.data import PreprocessConfig, prepare_image_with_coverage, read_image
 from dlsr.errors import DatasetError, DlsrError
 from dlsr.sdf import Grid, resample_sdf
 
-SPLITS = ("train", "val", "test")
-SETTINGS_FILE = "dataset.json"
 CACHE_DIR = ".dlsr-cache"
 CACHE_VERSION = "1"
 _MIN_OBJECTS_PER_POOL = 32  # below this, starting worker processes (each imports torch) costs more than it saves

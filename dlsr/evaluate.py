@@ -67,6 +67,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlsr import __version__
+from dlsr.conventions import AUTO_PROTOCOL, DEFAULT_MESH_RESOLUTION, DEFAULT_POINTS, PROTOCOLS, parse_shard
 from dlsr.errors import ConfigError, DatasetError, DlsrError, EmptySurfaceError, OutputError
 from dlsr.layouts import (
     ALIGNMENTS,
@@ -79,7 +80,6 @@ from dlsr.layouts import (
     object_seed,
     read_samples,
 )
-from dlsr.synth import parse_shard  # the one '--shard i/n' parser, shared with dlsr data synth
 
 if TYPE_CHECKING:
     import trimesh
@@ -91,9 +91,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FORMAT = "dlsr-eval/1"
-PROTOCOLS = ("onet", "r2n2")
-AUTO_PROTOCOL = "auto"
-"""`EvalConfig.protocol` value that `evaluate` resolves by layout (`protocol_for`) before anything is scored."""
 STATUSES = ("ok", "empty", "failed", "error")
 TABLE_METRICS = (
     "iou",
@@ -131,10 +128,10 @@ class EvalConfig:
     layout: str | None = None  # None = detect
     split_file: str | None = None  # r2n2 / pix3d: explicit split
     align: str = "none"  # a dlsr.layouts.ALIGNMENTS name applied to predictions
-    points: int = 100_000  # surface samples per mesh
-    iou_points: int = 100_000  # uniform IoU points (protocol onet)
+    points: int = DEFAULT_POINTS  # surface samples per mesh
+    iou_points: int = DEFAULT_POINTS  # uniform IoU points (protocol onet)
     thresholds: tuple[float, ...] = (0.01, 0.02)  # F-score distances, fractions of the box side
-    mesh_resolution: int = 64  # marching cubes on the SDF resampled to this (dlsr.pipeline's default)
+    mesh_resolution: int = DEFAULT_MESH_RESOLUTION  # marching cubes on the SDF resampled to this
     level: float | None = None  # iso-level of the predicted surface; None: the weights' calibrated level
     seed: int = 0
     predictions: str | None = None  # folder of another tool's meshes (or voxel grids) instead of running the model

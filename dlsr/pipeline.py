@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dlsr.checkpoint import WeightsInfo, find_weights, load_weights
+from dlsr.conventions import DEFAULT_MESH_RESOLUTION, DEVICES
 from dlsr.errors import ConfigError
 from dlsr.mesh import extract_mesh
 from dlsr.sdf import Grid, ResampleMethod, resample_sdf
@@ -25,12 +26,6 @@ if TYPE_CHECKING:
     from torch import nn
 
     from dlsr.data import PreparedImage
-
-DEFAULT_MESH_RESOLUTION = 64
-"""Marching-cubes resolution. On a 32^3 torus SDF (`python bench/bench_reconstruct.py --sweep`), 64^3 gets the
-volume within 0.4 % in 16 ms (32^3: 1.8 % in 3 ms); 128^3 gains 0.3 % for 75 ms, too slow for 50 ms per image."""
-
-DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 @dataclass(frozen=True)

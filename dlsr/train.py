@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from dlsr import __version__
 from dlsr.checkpoint import model_grid, save_weights
 from dlsr.config import config_from_dict, config_to_dict
+from dlsr.conventions import CATEGORIES
 from dlsr.data import PreprocessConfig
 from dlsr.datasets import SplitArrays, concatenate_splits, load_split_arrays, read_dataset_settings
 from dlsr.errors import ConfigError, DlsrError, TrainingError, WeightsError
@@ -963,8 +964,6 @@ class SplitScores:
     def summary(self) -> dict[str, Any]:
         """JSON-able: {"weights", "data", "split", "views", "resolution", "level",
         "categories": {synset: {name, objects, images, iou}}, "class_mean", "instance_mean"}."""
-        from dlsr.shapes import CATEGORIES
-
         rows: dict[str, Any] = {}
         for category, iou in self.scores.by_category().items():
             objects = sum(1 for c in self.scores.categories if c == category)
