@@ -21,6 +21,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -347,18 +348,12 @@ def _cached_images(
         out = np.lib.format.open_memmap(
             temporary, mode="w+", dtype=np.uint8, shape=(len(records), len(views), size, size, 4)
         )
-        job = _PrepareJob(views, preprocess)
-        if workers > 1 and len(records) >= _MIN_OBJECTS_PER_POOL:
-            import multiprocessing
+        from dlsr.workers import map_in_workers
 
-            with multiprocessing.get_context("spawn").Pool(workers) as pool:
-                for index, array in enumerate(pool.imap(job, records, chunksize=4)):
-                    out[index] = array
-                    if progress:
-                        progress(index + 1, len(records))
-        else:
-            for index, record in enumerate(records):
-                out[index] = job(record)
+        pooled = workers if len(records) >= _MIN_OBJECTS_PER_POOL else 1
+        with closing(map_in_workers(_PrepareJob(views, preprocess), records, pooled, ordered=True)) as arrays:
+            for index, array in enumerate(arrays):
+                out[index] = array
                 if progress:
                     progress(index + 1, len(records))
         out.flush()

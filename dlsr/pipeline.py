@@ -122,11 +122,23 @@ def mesh_sdf(
     Raises:
         EmptySurfaceError: the field never crosses `level`.
     """
+    fine, fine_grid = resample_for_meshing(sdf, grid, resolution, method)
+    return extract_mesh(fine, fine_grid, level), fine_grid.resolution
+
+
+def resample_for_meshing(
+    sdf: np.ndarray, grid: Grid, resolution: int | None, method: ResampleMethod = "cubic"
+) -> tuple[np.ndarray, Grid]:
+    """The SDF `mesh_sdf` meshes: `sdf` (R, R, R) resampled to float32 (N, N, N), N = `resolution` (None keeps R),
+    and the grid it lies on. Evaluation tests inside against this field, the one the mesh was taken from.
+
+    Raises:
+        ConfigError: `resolution` < 2.
+    """
     target = grid.resolution if resolution is None else resolution
     if target < 2:
         raise ConfigError(f"--resolution must be at least 2, got {target}")
-    fine = resample_sdf(sdf, target, method)
-    return extract_mesh(fine, grid.with_resolution(target), level), target
+    return resample_sdf(sdf, target, method), grid.with_resolution(target)
 
 
 def reconstruct(

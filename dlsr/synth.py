@@ -581,12 +581,6 @@ def _results(
     tasks: list[ObjectTask], workers: int, job: Callable[[ObjectTask], ObjectResult]
 ) -> Iterator[ObjectResult]:
     """Run `job` over `tasks`, in this process or in a pool; results arrive as objects finish."""
-    if workers == 1 or len(tasks) <= 1:
-        yield from map(job, tasks)
-        return
-    import multiprocessing
+    from dlsr.workers import map_in_workers
 
-    from dlsr.workers import one_thread_per_child
-
-    with one_thread_per_child(), multiprocessing.get_context("spawn").Pool(min(workers, len(tasks))) as pool:
-        yield from pool.imap_unordered(job, tasks, chunksize=1)
+    yield from map_in_workers(job, tasks, min(workers, len(tasks)))

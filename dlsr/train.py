@@ -45,7 +45,8 @@ from dlsr.data import PreprocessConfig
 from dlsr.datasets import SplitArrays, concatenate_splits, load_split_arrays, read_dataset_settings
 from dlsr.errors import ConfigError, DlsrError, TrainingError, WeightsError
 from dlsr.files import atomic_write, check_creatable, make_folder
-from dlsr.levelset import ObjectiveConfig, compute_loss, sign_iou
+from dlsr.levelset import ObjectiveConfig, compute_loss
+from dlsr.metrics import iou_sdf
 from dlsr.models import DEFAULT_ARCH, build_model, count_parameters, make_config
 
 RUN_FILE = "run.json"
@@ -459,7 +460,7 @@ def score_sign_iou(
         objects, slots = chosen // views, chosen % views
         images = to_network_input(torch.from_numpy(np.ascontiguousarray(arrays.images[objects, slots])))
         phi = model(images.to(context.device)).float().cpu()
-        result[torch.from_numpy(chosen)] = sign_iou(phi - level, torch.from_numpy(arrays.sdf[objects]))
+        result[torch.from_numpy(chosen)] = torch.from_numpy(iou_sdf(phi - level, torch.from_numpy(arrays.sdf[objects])))
     result = _all_reduce_sum(result, context)
     model.train(was_training)
     return IouScores(result.numpy().reshape(count, views), [r.category for r in arrays.records])
@@ -1134,11 +1135,6 @@ def _licence(data: Any) -> str:
     if layouts - {None}:
         return "MIT; trained partly on meshes prepared with dlsr data prepare: check their licences"
     return "MIT (weights trained by dlsr on procedural data it generates itself)"
-
-
-def describe_state(state: dict[str, Any]) -> str:
-    """One line about a training state (for messages)."""
-    return f"{state['arch']} after epoch {state['epoch']} (best val IoU {state['best_iou']:.4f})"
 
 
 __all__ = [
