@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -727,7 +727,7 @@ def initial_weights(source: str, model: torch.nn.Module) -> dict[str, torch.Tens
         WeightsError: the file is missing or damaged.
     """
     from dlsr.checkpoint import load_weights
-    from dlsr.models import grow_state_dict, growth_refusal
+    from dlsr.models import SdfNet, grow_state_dict, growth_refusal
 
     if Path(source).is_dir():
         loaded = load_run_model(source).model
@@ -736,7 +736,7 @@ def initial_weights(source: str, model: torch.nn.Module) -> dict[str, torch.Tens
     if loaded.arch == model.arch and config_to_dict(loaded.config) == config_to_dict(model.config):
         return {key: value.float() for key, value in loaded.state_dict().items()}
     if loaded.arch == model.arch and growth_refusal(loaded.config, model.config) is None:
-        state, _ = grow_state_dict(loaded, model)
+        state, _ = grow_state_dict(cast(SdfNet, loaded), cast(SdfNet, model))  # dlsr-lite both: checked above
         return {key: value.float() if value.is_floating_point() else value for key, value in state.items()}
     raise ConfigError(
         f"train.init {source}: holds a {loaded.arch} model with other settings than this run's {model.arch}; "
