@@ -34,6 +34,7 @@ from dlsr.conventions import (
     MESH_FORMATS,
     R2N2_VIEWS,
     TRAIN_DEVICES,
+    either,
     parse_categories,
     parse_shard,
     split_list,
@@ -738,14 +739,14 @@ def train_run(
         str | None, typer.Option(help="Start from these weights: a .safetensors file or a run folder (its best.pt).")
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out exactly.")] = False,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[str, typer.Option(help=f"{either(TRAIN_DEVICES)}.")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or epoch lines.")] = False,
 ) -> None:
     """Train a model; the run folder can be resumed and exported."""
     from dlsr.train import load_run_config, train
 
     if device not in TRAIN_DEVICES:
-        raise _usage_error(f"--device {device!r}: choose auto, cpu or cuda")
+        raise _usage_error(f"--device {device!r}: choose {either(TRAIN_DEVICES)}")
     train_overrides: dict[str, Any] = {
         key: value
         for key, value in {
@@ -861,7 +862,7 @@ def train_calibrate(
     limit: Annotated[int | None, typer.Option(min=1, help="Samples per category.")] = None,
     levels: Annotated[str, typer.Option(help="Candidate levels in voxels, comma-separated.")] = "0,0.25,0.5,0.75,1",
     workers: Annotated[int | None, typer.Option(min=1, help="Processes for meshing and metrics.")] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[str, typer.Option(help=f"{either(TRAIN_DEVICES)}.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the calibration as JSON on stdout.")] = False,
 ) -> None:
     """Pick the iso-level with the best class-mean F@1 % on a split (the mean over several datasets); store it
@@ -910,7 +911,7 @@ def train_score(
         list[str] | None, typer.Option("--categories", help="Comma-separated synset ids (or repeat the option).")
     ] = None,
     views: Annotated[int, typer.Option(help="Views per object, evenly spaced (0: all).")] = 0,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[str, typer.Option(help=f"{either(TRAIN_DEVICES)}.")] = "auto",
     level: Annotated[
         float | None,
         typer.Option(help="Iso-level of the predicted inside (default: the weights' own; 0: the paper's protocol)."),
@@ -944,7 +945,7 @@ def train_score(
 @app.command()
 @handle_errors
 def render(
-    mesh: Annotated[Path, typer.Argument(help="Mesh file (obj, ply, off, stl, glb).")],
+    mesh: Annotated[Path, typer.Argument(help=f"Mesh file ({', '.join(MESH_FORMATS)}).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Picture to write (.png).")],
     views: Annotated[int, typer.Option(min=1, max=64, help="Views around the object.")] = 8,
     size: Annotated[int, typer.Option(min=16, max=2048, help="Side of each view, pixels.")] = 256,
@@ -1073,7 +1074,7 @@ def eval_run(
             "(its binvox truth), onet otherwise."
         ),
     ] = "auto",
-    layout: Annotated[str | None, typer.Option(help="synth, r2n2, onet, pix3d or folder (default: detected).")] = None,
+    layout: Annotated[str | None, typer.Option(help=f"{either(LAYOUTS)} (default: detected).")] = None,
     split_file: Annotated[Path | None, typer.Option(help="r2n2/pix3d: a file of category/model_id lines.")] = None,
     align: Annotated[
         str, typer.Option(help="Apply to predictions first: none, swap-xy, swap-xz, swap-yz, v2-to-v1, v1-to-v2.")
@@ -1103,7 +1104,7 @@ def eval_run(
     predictions: Annotated[
         Path | None,
         typer.Option(
-            help="Score another tool's files instead: DIR/<category>/<model_id>/<view>.obj|ply|off|stl|glb (or "
+            help=f"Score another tool's files instead: DIR/<category>/<model_id>/<view>.{'|'.join(MESH_FORMATS)} (or "
             "<model_id>.EXT for every view), or voxel grids .binvox|.npy on the truth's grid."
         ),
     ] = None,
@@ -1122,7 +1123,7 @@ def eval_run(
     batch_size: Annotated[
         int, typer.Option(min=1, help="Images per forward pass on a GPU (one at a time on the CPU).")
     ] = 16,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    device: Annotated[str, typer.Option(help=f"{either(DEVICES)}.")] = "auto",
     frame_check: Annotated[
         bool, typer.Option(help="Stop when the first predictions fit the truth far better in another frame.")
     ] = True,
@@ -1156,7 +1157,7 @@ def eval_run(
     except ConfigError as exc:
         raise _usage_error(str(exc)) from None
     if layout is not None and layout not in LAYOUTS:
-        raise _usage_error(f"--layout {layout!r}: choose synth, r2n2, onet, pix3d or folder")
+        raise _usage_error(f"--layout {layout!r}: choose {either(LAYOUTS)}")
     chosen_out = out is None and results is None
     if chosen_out:
         out = default_eval_folder(dataset, split, weights, predictions)

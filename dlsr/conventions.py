@@ -6,7 +6,7 @@ standard library only, so that importing it costs nothing and pulls in no numpy,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from dlsr.errors import ConfigError
 
@@ -67,6 +67,13 @@ R2N2_VIEWS = 24
 """Views per object in 3D-R2N2's ShapeNetRendering (and in `dlsr data synth` by default)."""
 R2N2_IMAGE_SIZE = 137
 """Side of 3D-R2N2's square renderings, pixels."""
+
+
+def either(names: Sequence[str]) -> str:
+    """The names for a message or a help text: "a", "a or b", "a, b or c"."""
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def category_id(category: str) -> str:

@@ -67,7 +67,7 @@ import numpy as np
 
 from dlsr import __version__
 from dlsr.config import config_from_dict
-from dlsr.conventions import AUTO_PROTOCOL, DEFAULT_MESH_RESOLUTION, DEFAULT_POINTS, PROTOCOLS, parse_shard
+from dlsr.conventions import AUTO_PROTOCOL, DEFAULT_MESH_RESOLUTION, DEFAULT_POINTS, PROTOCOLS, either, parse_shard
 from dlsr.errors import ConfigError, DatasetError, DlsrError, EmptySurfaceError, OutputError
 from dlsr.layouts import (
     ALIGNMENTS,
@@ -139,7 +139,7 @@ class EvalConfig:
 
     def __post_init__(self) -> None:
         if self.protocol not in (*PROTOCOLS, AUTO_PROTOCOL):
-            raise ConfigError(f"unknown protocol {self.protocol!r}; choose onet, r2n2 or auto")
+            raise ConfigError(f"unknown protocol {self.protocol!r}; choose {either((*PROTOCOLS, AUTO_PROTOCOL))}")
         if self.align not in ALIGNMENTS:
             raise ConfigError(f"unknown alignment {self.align!r}; choose one of {', '.join(ALIGNMENTS)}")
         if self.points < 1 or self.iou_points < 1:

@@ -54,7 +54,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlsr.conventions import ALL_SPLITS, CATEGORIES, DEFAULT_POINTS, IOU_PADDING, LAYOUTS, MESH_EXTENSIONS, SPLITS
+from dlsr.conventions import (
+    ALL_SPLITS,
+    CATEGORIES,
+    DEFAULT_POINTS,
+    IOU_PADDING,
+    LAYOUTS,
+    MESH_EXTENSIONS,
+    SPLITS,
+    either,
+)
 from dlsr.errors import ConfigError, DatasetError, DlsrError
 
 if TYPE_CHECKING:
@@ -210,7 +219,7 @@ def read_samples(
     if chosen not in LAYOUTS:
         raise ConfigError(f"unknown layout {chosen!r}; choose one of {', '.join(LAYOUTS)}")
     if split not in (*SPLITS, ALL_SPLITS):
-        raise ConfigError(f"unknown split {split!r}; choose train, val, test or all")
+        raise ConfigError(f"unknown split {split!r}; choose {either((*SPLITS, ALL_SPLITS))}")
     if not base.is_dir():
         raise DatasetError(f"{base}: no such dataset folder")
     wanted = _category_filter(categories, base)

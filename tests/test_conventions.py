@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dlsr.cli import app
-from dlsr.conventions import CATEGORIES, category_id, parse_categories, parse_shard, split_list
+from dlsr.conventions import CATEGORIES, category_id, either, parse_categories, parse_shard, split_list
 from dlsr.errors import ConfigError
 
 
@@ -29,6 +29,10 @@ from dlsr.errors import ConfigError
 )
 def test_split_list(values: Any, expected: tuple[str, ...]) -> None:
     assert split_list(values) == expected
+
+
+def test_either_lists_names_for_a_message() -> None:
+    assert [either(names) for names in ((), ("a",), ("a", "b"), ("a", "b", "c"))] == ["", "a", "a or b", "a, b or c"]
 
 
 def test_category_id_takes_ids_and_names_and_refuses_anything_else() -> None:
