@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterable
 from importlib import metadata
 from typing import Any
 
@@ -22,7 +23,7 @@ def system_card(weights: str | os.PathLike[str] | None = None) -> dict[str, Any]
         "dlsr": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "libraries": {name: _version(name) for name in _LIBRARIES},
+        "libraries": library_versions(_LIBRARIES),
         "device": _device_card(),
         "weights": _weights_card(weights),
     }
@@ -91,6 +92,11 @@ def _describe_data(recipe: dict[str, Any]) -> str | None:
         f"dlsr data synth, {config.get('per_category')} objects per category ({categories} categories), "
         f"{config.get('views')} views, seed {config.get('seed')}, appearance {config.get('appearance', 'flat')}"
     )
+
+
+def library_versions(distributions: Iterable[str]) -> dict[str, str]:
+    """Installed version of each distribution (a pip name: "scikit-image"), "not installed" for a missing one."""
+    return {name: _version(name) for name in distributions}
 
 
 def _version(distribution: str) -> str:

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dlsr.conventions import R2N2_IMAGE_SIZE as R2N2_IMAGE_SIZE
+from dlsr.conventions import R2N2_VIEWS as R2N2_VIEWS
 from dlsr.errors import ConfigError, DatasetError
 from dlsr.files import atomic_write
 
@@ -46,12 +48,6 @@ R2N2_FOV = 25.0
 
 BLENDER_FOCAL_NDC = 35.0 / 16.0
 """Focal length in NDC of Blender's default camera (35 mm lens, 32 mm sensor) = 2.1875, which R2N2 rendered with."""
-
-R2N2_IMAGE_SIZE = 137
-"""Side of R2N2's square renderings, pixels."""
-
-R2N2_VIEWS = 24
-"""Views per object in R2N2's ShapeNetRendering."""
 
 # The view distribution measured on real rendering_metadata.txt files (see `sample_cameras`).
 R2N2_AZIMUTH_RANGE = (0.0, 360.0)

@@ -26,14 +26,26 @@ import typer
 from typer.core import TyperGroup
 
 from dlsr import __version__
+from dlsr.conventions import (
+    DEFAULT_MESH_RESOLUTION,
+    DEFAULT_POINTS,
+    DEVICES,
+    LAYOUTS,
+    MESH_FORMATS,
+    R2N2_VIEWS,
+    TRAIN_DEVICES,
+    either,
+    parse_categories,
+    parse_shard,
+    split_list,
+)
 from dlsr.errors import ConfigError, DlsrError
 
 DEBUG_ENV = "DLSR_DEBUG"
-MESH_FORMATS = ("obj", "ply", "off", "stl", "glb")  # pinned to dlsr.mesh.MESH_FORMATS by tests/test_cli.py
-DEFAULT_MESH_RESOLUTION = 64  # pinned to dlsr.pipeline.DEFAULT_MESH_RESOLUTION by tests/test_cli.py
-BACKGROUND_MODES = ("auto", "none", "plain", "grabcut", "rembg")  # pinned to dlsr.data.BACKGROUND_MODES likewise
-DEFAULT_KEEP_PARTS = 0.0  # pinned to dlsr.postprocess.MeshFinish likewise
-DEFAULT_SMOOTH = 0  # pinned to dlsr.postprocess.MeshFinish likewise
+# The CLI repeats these so that --help needs no numpy; tests/test_cli.py pins them to the library.
+BACKGROUND_MODES = ("auto", "none", "plain", "grabcut", "rembg")  # dlsr.data.BACKGROUND_MODES
+DEFAULT_KEEP_PARTS = 0.0  # dlsr.postprocess.MeshFinish
+DEFAULT_SMOOTH = 0  # dlsr.postprocess.MeshFinish
 MASK_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")  # looked for in a --mask folder
 STDIO = "-"
 
@@ -331,7 +343,7 @@ def reconstruct(
 
     from typing import cast
 
-    from dlsr.pipeline import DEVICES, load_model
+    from dlsr.pipeline import load_model
     from dlsr.postprocess import MeshFinish, UpAxis
 
     _check_level_and_device(level, device, DEVICES)
@@ -600,7 +612,7 @@ def data_synth(
         str | None, typer.Option(help="Comma-separated names or synset ids (default: all 13).")
     ] = None,
     per_category: Annotated[int, typer.Option(min=1, help="Objects per category.")] = 100,
-    views: Annotated[int, typer.Option(min=1, help="Renderings per object (3D-R2N2: 24).")] = 24,
+    views: Annotated[int, typer.Option(min=1, help="Renderings per object (3D-R2N2: 24).")] = R2N2_VIEWS,
     resolution: Annotated[int, typer.Option(min=2, help="Samples per axis of the ground-truth SDF grid.")] = 32,
     seed: Annotated[int, typer.Option(min=0, help="The seed every object, view and sample is drawn from.")] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Parallel processes.")] = 1,
@@ -610,10 +622,10 @@ def data_synth(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Generate procedural objects of the 13 ShapeNet categories, render them like 3D-R2N2, write ground truth."""
-    from dlsr.synth import SynthConfig, make_dataset, parse_categories, parse_shard
+    from dlsr.synth import SynthConfig, make_dataset
 
     try:
-        chosen = parse_categories(categories.split(",")) if categories else ()
+        chosen = parse_categories(categories)
         config = SynthConfig(
             categories=chosen, per_category=per_category, views=views, sdf_resolution=resolution, seed=seed
         )
@@ -647,7 +659,7 @@ def data_prepare(
     meshes: Annotated[Path, typer.Argument(help="ShapeNetCore v1/v2 folder, or any folder of mesh files.")],
     out: Annotated[Path, typer.Argument(help="Dataset folder to write (rerun the same command to resume).")],
     categories: Annotated[str | None, typer.Option(help="Comma-separated synset ids or folder names.")] = None,
-    views: Annotated[int, typer.Option(min=1, help="Renderings per object.")] = 24,
+    views: Annotated[int, typer.Option(min=1, help="Renderings per object.")] = R2N2_VIEWS,
     resolution: Annotated[int, typer.Option(min=2, help="Samples per axis of the ground-truth SDF grid.")] = 32,
     seed: Annotated[int, typer.Option(min=0, help="Seed for views, colours and samples.")] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Parallel processes.")] = 1,
@@ -656,7 +668,7 @@ def data_prepare(
     """Render your meshes and write the same ground truth as `dlsr data synth` (winding-number inside/outside)."""
     from dlsr.synth import SynthConfig, prepare_dataset
 
-    chosen = tuple(c.strip() for c in categories.split(",") if c.strip()) if categories else ()
+    chosen = split_list(categories)
     try:
         config = SynthConfig(categories=chosen, views=views, sdf_resolution=resolution, seed=seed)
     except ConfigError as exc:
@@ -717,21 +729,24 @@ def train_run(
     lr: Annotated[float | None, typer.Option(help="Peak learning rate (AdamW).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of initialisation, order and augmentation.")] = None,
     categories: Annotated[
-        list[str] | None, typer.Option("--categories", help="Synset ids to train on (repeat); default all.")
+        list[str] | None,
+        typer.Option(
+            "--categories", help="Comma-separated synset ids to train on (or repeat the option); default all."
+        ),
     ] = None,
     threads: Annotated[int | None, typer.Option(help="Torch CPU threads per process.")] = None,
     init: Annotated[
         str | None, typer.Option(help="Start from these weights: a .safetensors file or a run folder (its best.pt).")
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out exactly.")] = False,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[str, typer.Option(help=f"{either(TRAIN_DEVICES)}.")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or epoch lines.")] = False,
 ) -> None:
     """Train a model; the run folder can be resumed and exported."""
     from dlsr.train import load_run_config, train
 
-    if device not in ("auto", "cpu", "cuda"):
-        raise _usage_error(f"--device {device!r}: choose auto, cpu or cuda")
+    if device not in TRAIN_DEVICES:
+        raise _usage_error(f"--device {device!r}: choose {either(TRAIN_DEVICES)}")
     train_overrides: dict[str, Any] = {
         key: value
         for key, value in {
@@ -742,7 +757,7 @@ def train_run(
             "seed": seed,
             "threads": threads,
             "init": init,
-            "categories": tuple(categories) if categories else None,
+            "categories": split_list(categories) or None,
         }.items()
         if value is not None
     }
@@ -847,7 +862,7 @@ def train_calibrate(
     limit: Annotated[int | None, typer.Option(min=1, help="Samples per category.")] = None,
     levels: Annotated[str, typer.Option(help="Candidate levels in voxels, comma-separated.")] = "0,0.25,0.5,0.75,1",
     workers: Annotated[int | None, typer.Option(min=1, help="Processes for meshing and metrics.")] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[str, typer.Option(help=f"{either(TRAIN_DEVICES)}.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the calibration as JSON on stdout.")] = False,
 ) -> None:
     """Pick the iso-level with the best class-mean F@1 % on a split (the mean over several datasets); store it
@@ -861,7 +876,7 @@ def train_calibrate(
         raise _usage_error(f"--levels {levels!r}: expected numbers separated by commas, e.g. 0,0.5,1") from None
     if not candidates or not all(math.isfinite(value) and abs(value) <= 2 for value in candidates):
         raise _usage_error(f"--levels {levels!r}: give finite levels within 2 voxels of 0")
-    _check_level_and_device(None, device, ("auto", "cpu", "cuda"))
+    _check_level_and_device(None, device, TRAIN_DEVICES)
     console = _stderr_console()
 
     def on_level(score: Any) -> None:
@@ -892,9 +907,11 @@ def train_score(
         str | None, typer.Option(help="Weights file (default: the shipped model), or a run folder (its best.pt).")
     ] = None,
     split: Annotated[str, typer.Option(help="train, val or test.")] = "test",
-    categories: Annotated[list[str] | None, typer.Option("--categories", help="Synset ids (repeat).")] = None,
+    categories: Annotated[
+        list[str] | None, typer.Option("--categories", help="Comma-separated synset ids (or repeat the option).")
+    ] = None,
     views: Annotated[int, typer.Option(help="Views per object, evenly spaced (0: all).")] = 0,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[str, typer.Option(help=f"{either(TRAIN_DEVICES)}.")] = "auto",
     level: Annotated[
         float | None,
         typer.Option(help="Iso-level of the predicted inside (default: the weights' own; 0: the paper's protocol)."),
@@ -905,9 +922,9 @@ def train_score(
     """Sign IoU at the model's grid resolution (the paper's 32^3 protocol) per category on a dataset split."""
     from dlsr.train import score_split
 
-    _check_level_and_device(level, device, ("auto", "cpu", "cuda"))
+    _check_level_and_device(level, device, TRAIN_DEVICES)
     result = score_split(
-        data, weights=weights, split=split, categories=tuple(categories or ()), views=views, device=device,
+        data, weights=weights, split=split, categories=split_list(categories), views=views, device=device,
         level=level,
     ).summary()  # fmt: skip
     if as_json:
@@ -928,7 +945,7 @@ def train_score(
 @app.command()
 @handle_errors
 def render(
-    mesh: Annotated[Path, typer.Argument(help="Mesh file (obj, ply, off, stl, glb).")],
+    mesh: Annotated[Path, typer.Argument(help=f"Mesh file ({', '.join(MESH_FORMATS)}).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Picture to write (.png).")],
     views: Annotated[int, typer.Option(min=1, max=64, help="Views around the object.")] = 8,
     size: Annotated[int, typer.Option(min=16, max=2048, help="Side of each view, pixels.")] = 256,
@@ -1057,7 +1074,7 @@ def eval_run(
             "(its binvox truth), onet otherwise."
         ),
     ] = "auto",
-    layout: Annotated[str | None, typer.Option(help="synth, r2n2, onet, pix3d or folder (default: detected).")] = None,
+    layout: Annotated[str | None, typer.Option(help=f"{either(LAYOUTS)} (default: detected).")] = None,
     split_file: Annotated[Path | None, typer.Option(help="r2n2/pix3d: a file of category/model_id lines.")] = None,
     align: Annotated[
         str, typer.Option(help="Apply to predictions first: none, swap-xy, swap-xz, swap-yz, v2-to-v1, v1-to-v2.")
@@ -1087,16 +1104,18 @@ def eval_run(
     predictions: Annotated[
         Path | None,
         typer.Option(
-            help="Score another tool's files instead: DIR/<category>/<model_id>/<view>.obj|ply|off|stl|glb (or "
+            help=f"Score another tool's files instead: DIR/<category>/<model_id>/<view>.{'|'.join(MESH_FORMATS)} (or "
             "<model_id>.EXT for every view), or voxel grids .binvox|.npy on the truth's grid."
         ),
     ] = None,
     voxel_threshold: Annotated[
         float, typer.Option(help="Voxel predictions (.npy probabilities): occupied where >= this.")
     ] = 0.5,
-    points: Annotated[int, typer.Option(min=1, help="Surface samples per mesh.")] = 100_000,
-    iou_points: Annotated[int, typer.Option(min=1, help="Uniform IoU points (protocol onet).")] = 100_000,
-    resolution: Annotated[int, typer.Option(min=2, max=512, help="Marching-cubes resolution.")] = 64,
+    points: Annotated[int, typer.Option(min=1, help="Surface samples per mesh.")] = DEFAULT_POINTS,
+    iou_points: Annotated[int, typer.Option(min=1, help="Uniform IoU points (protocol onet).")] = DEFAULT_POINTS,
+    resolution: Annotated[
+        int, typer.Option(min=2, max=512, help="Marching-cubes resolution.")
+    ] = DEFAULT_MESH_RESOLUTION,
     level: Annotated[
         float | None, typer.Option(help="Iso-level of the predicted surface (default: the weights' calibrated level).")
     ] = None,
@@ -1104,7 +1123,7 @@ def eval_run(
     batch_size: Annotated[
         int, typer.Option(min=1, help="Images per forward pass on a GPU (one at a time on the CPU).")
     ] = 16,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    device: Annotated[str, typer.Option(help=f"{either(DEVICES)}.")] = "auto",
     frame_check: Annotated[
         bool, typer.Option(help="Stop when the first predictions fit the truth far better in another frame.")
     ] = True,
@@ -1117,7 +1136,7 @@ def eval_run(
     Exit code 1 when a prediction failed (unreadable input, missing prediction file) or ground truth is
     unreadable; empty predictions are results (worst-case scores), not errors.
     """
-    from dlsr.evaluate import EvalConfig, evaluate, parse_shard, parse_views, with_shard_suffix
+    from dlsr.evaluate import EvalConfig, evaluate, parse_views, with_shard_suffix
 
     if out is not None and results is not None:
         raise _usage_error("give --out DIR or --results FILE, not both")
@@ -1130,15 +1149,15 @@ def eval_run(
         config = EvalConfig(
             protocol=protocol, split=split, layout=layout, align=align, points=points, iou_points=iou_points,
             mesh_resolution=resolution, level=level, seed=seed, limit=limit, views=parse_views(views),
-            categories=tuple(c.strip() for c in categories.split(",") if c.strip()) if categories else (),
+            categories=split_list(categories),
             split_file=str(split_file) if split_file else None,
             predictions=str(predictions) if predictions else None, voxel_threshold=voxel_threshold,
         )  # fmt: skip
         shard_range = parse_shard(shard) if shard else None
     except ConfigError as exc:
         raise _usage_error(str(exc)) from None
-    if layout is not None and layout not in ("synth", "r2n2", "onet", "pix3d", "folder"):
-        raise _usage_error(f"--layout {layout!r}: choose synth, r2n2, onet, pix3d or folder")
+    if layout is not None and layout not in LAYOUTS:
+        raise _usage_error(f"--layout {layout!r}: choose {either(LAYOUTS)}")
     chosen_out = out is None and results is None
     if chosen_out:
         out = default_eval_folder(dataset, split, weights, predictions)

@@ -21,6 +21,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,11 @@ from typing import Any
 import numpy as np
 
 from dlsr.config import config_to_dict
+from dlsr.conventions import SETTINGS_FILE, SPLITS
 from dlsr.data import PreprocessConfig, prepare_image_with_coverage, read_image
 from dlsr.errors import DatasetError, DlsrError
 from dlsr.sdf import Grid, resample_sdf
 
-SPLITS = ("train", "val", "test")
-SETTINGS_FILE = "dataset.json"
 CACHE_DIR = ".dlsr-cache"
 CACHE_VERSION = "1"
 _MIN_OBJECTS_PER_POOL = 32  # below this, starting worker processes (each imports torch) costs more than it saves
@@ -348,18 +348,12 @@ def _cached_images(
         out = np.lib.format.open_memmap(
             temporary, mode="w+", dtype=np.uint8, shape=(len(records), len(views), size, size, 4)
         )
-        job = _PrepareJob(views, preprocess)
-        if workers > 1 and len(records) >= _MIN_OBJECTS_PER_POOL:
-            import multiprocessing
+        from dlsr.workers import map_in_workers
 
-            with multiprocessing.get_context("spawn").Pool(workers) as pool:
-                for index, array in enumerate(pool.imap(job, records, chunksize=4)):
-                    out[index] = array
-                    if progress:
-                        progress(index + 1, len(records))
-        else:
-            for index, record in enumerate(records):
-                out[index] = job(record)
+        pooled = workers if len(records) >= _MIN_OBJECTS_PER_POOL else 1
+        with closing(map_in_workers(_PrepareJob(views, preprocess), records, pooled, ordered=True)) as arrays:
+            for index, array in enumerate(arrays):
+                out[index] = array
                 if progress:
                     progress(index + 1, len(records))
         out.flush()

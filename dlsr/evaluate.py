@@ -56,7 +56,6 @@ import os
 import platform
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -67,6 +66,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlsr import __version__
+from dlsr.config import config_from_dict
+from dlsr.conventions import AUTO_PROTOCOL, DEFAULT_MESH_RESOLUTION, DEFAULT_POINTS, PROTOCOLS, either, parse_shard
 from dlsr.errors import ConfigError, DatasetError, DlsrError, EmptySurfaceError, OutputError
 from dlsr.layouts import (
     ALIGNMENTS,
@@ -79,7 +80,6 @@ from dlsr.layouts import (
     object_seed,
     read_samples,
 )
-from dlsr.synth import parse_shard  # the one '--shard i/n' parser, shared with dlsr data synth
 
 if TYPE_CHECKING:
     import trimesh
@@ -91,9 +91,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FORMAT = "dlsr-eval/1"
-PROTOCOLS = ("onet", "r2n2")
-AUTO_PROTOCOL = "auto"
-"""`EvalConfig.protocol` value that `evaluate` resolves by layout (`protocol_for`) before anything is scored."""
 STATUSES = ("ok", "empty", "failed", "error")
 TABLE_METRICS = (
     "iou",
@@ -131,10 +128,10 @@ class EvalConfig:
     layout: str | None = None  # None = detect
     split_file: str | None = None  # r2n2 / pix3d: explicit split
     align: str = "none"  # a dlsr.layouts.ALIGNMENTS name applied to predictions
-    points: int = 100_000  # surface samples per mesh
-    iou_points: int = 100_000  # uniform IoU points (protocol onet)
+    points: int = DEFAULT_POINTS  # surface samples per mesh
+    iou_points: int = DEFAULT_POINTS  # uniform IoU points (protocol onet)
     thresholds: tuple[float, ...] = (0.01, 0.02)  # F-score distances, fractions of the box side
-    mesh_resolution: int = 64  # marching cubes on the SDF resampled to this (dlsr.pipeline's default)
+    mesh_resolution: int = DEFAULT_MESH_RESOLUTION  # marching cubes on the SDF resampled to this
     level: float | None = None  # iso-level of the predicted surface; None: the weights' calibrated level
     seed: int = 0
     predictions: str | None = None  # folder of another tool's meshes (or voxel grids) instead of running the model
@@ -142,7 +139,7 @@ class EvalConfig:
 
     def __post_init__(self) -> None:
         if self.protocol not in (*PROTOCOLS, AUTO_PROTOCOL):
-            raise ConfigError(f"unknown protocol {self.protocol!r}; choose onet, r2n2 or auto")
+            raise ConfigError(f"unknown protocol {self.protocol!r}; choose {either((*PROTOCOLS, AUTO_PROTOCOL))}")
         if self.align not in ALIGNMENTS:
             raise ConfigError(f"unknown alignment {self.align!r}; choose one of {', '.join(ALIGNMENTS)}")
         if self.points < 1 or self.iou_points < 1:
@@ -312,15 +309,9 @@ def make_header(
 
 def versions() -> dict[str, str]:
     """dlsr, Python and the versions of the libraries that compute the numbers."""
-    from importlib import metadata
+    from dlsr.about import library_versions
 
-    found = {"dlsr": __version__, "python": platform.python_version()}
-    for name in _VERSIONED:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
+    return {"dlsr": __version__, "python": platform.python_version(), **library_versions(_VERSIONED)}
 
 
 _VOLATILE = ("created_utc", "versions")
@@ -565,12 +556,10 @@ def _predicted(job: _Job, truth: Truth) -> _Prediction:
     from scipy.ndimage import map_coordinates
 
     from dlsr.mesh import extract_mesh
-    from dlsr.sdf import resample_sdf
+    from dlsr.pipeline import resample_for_meshing
 
-    # What dlsr.pipeline.mesh_sdf does, keeping the resampled grid for the inside test.
-    fine_grid = job.grid.with_resolution(job.config.mesh_resolution)
     level = job.config.level or 0.0
-    fine = resample_sdf(job.sdf, fine_grid.resolution)
+    fine, fine_grid = resample_for_meshing(job.sdf, job.grid, job.config.mesh_resolution)
     mesh = extract_mesh(fine, fine_grid, level)
 
     def field(points: np.ndarray) -> np.ndarray:
@@ -878,24 +867,9 @@ def input_pixels(sample: Sample, model: LoadedModel) -> np.ndarray:
 
 def _run_jobs(jobs: Iterable[_Job], workers: int) -> Generator[dict[str, Any], None, None]:
     """Score jobs in this process or in `workers` processes (a bounded number in flight: flat memory)."""
-    if workers <= 1:
-        for job in jobs:
-            yield score_job(job)
-        return
-    from dlsr.workers import worker_pool
+    from dlsr.workers import map_in_workers
 
-    with worker_pool(workers) as pool:
-        pending: set[Future[dict[str, Any]]] = set()
-        for job in jobs:
-            pending.add(pool.submit(score_job, job))
-            if len(pending) >= 4 * workers:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    yield future.result()
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                yield future.result()
+    yield from map_in_workers(score_job, jobs, workers)
 
 
 # ------------------------------------------------------------------------------------------ frames
@@ -1198,7 +1172,7 @@ def write_report(
     header = next(iter_results(results), None)
     if header is None:
         raise DatasetError(f"{results}: no results to report")
-    config = EvalConfig(**_config_args(header["config"]))
+    config = config_from_dict(EvalConfig, header["config"], what=f"{results} header config")
     names = category_names(header["dataset"]) if Path(header["dataset"]).is_dir() else {}
     summary = summarise(iter_results(results), names)
     _, samples = plan_samples(header["dataset"], config)
@@ -1221,15 +1195,6 @@ def write_report(
         sections.append((category, summary["categories"][category]["name"], rows))
     page = _html_page(header, summary, sections)
     return atomic_write(output, page.encode("utf-8"), overwrite=overwrite)
-
-
-def _config_args(values: dict[str, Any]) -> dict[str, Any]:
-    args = dict(values)
-    for key in ("categories", "thresholds"):
-        args[key] = tuple(args[key])
-    if args.get("views") is not None:
-        args["views"] = tuple(args["views"])
-    return args
 
 
 def _pictures(

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dlsr.conventions import DEFAULT_POINTS, IOU_PADDING
 from dlsr.errors import MeshError
 from dlsr.sdf import Grid, SdfFunction
 
@@ -214,10 +215,10 @@ def sdf_grid(source: SdfFunction | trimesh.Trimesh | MeshField, grid: Grid) -> n
 
 def occupancy_samples(
     source: SdfFunction | trimesh.Trimesh | MeshField,
-    n: int = 100_000,
+    n: int = DEFAULT_POINTS,
     *,
     rng: np.random.Generator,
-    padding: float = 0.1,
+    padding: float = IOU_PADDING,
     near_surface_fraction: float = 0.5,
     sigma: float = 0.01,
     loc: np.ndarray | None = None,
@@ -295,7 +296,7 @@ def occupancy_samples(
 
 def surface_samples(
     mesh: trimesh.Trimesh | MeshField,
-    n: int = 100_000,
+    n: int = DEFAULT_POINTS,
     *,
     rng: np.random.Generator,
     loc: np.ndarray | None = None,

@@ -54,19 +54,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dlsr.conventions import (
+    ALL_SPLITS,
+    CATEGORIES,
+    DEFAULT_POINTS,
+    IOU_PADDING,
+    LAYOUTS,
+    MESH_EXTENSIONS,
+    SPLITS,
+    either,
+)
 from dlsr.errors import ConfigError, DatasetError, DlsrError
 
 if TYPE_CHECKING:
     import trimesh
 
-LAYOUTS = ("synth", "r2n2", "onet", "pix3d", "folder")
-"""Layout names accepted by `read_samples(layout=...)`, in detection order."""
-
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
-FOLDER_MESH_EXTENSIONS = (".obj", ".ply", ".off", ".stl", ".glb")
+FOLDER_MESH_EXTENSIONS = MESH_EXTENSIONS
 R2N2_TRAIN_FRACTION = 0.8
-IOU_PADDING = 0.1
-"""IoU points are uniform in the cube of side 1 + IOU_PADDING around the normalised object (ONet's box)."""
 
 ALIGNMENTS: dict[str, np.ndarray] = {
     "none": np.eye(3),
@@ -213,8 +218,8 @@ def read_samples(
     chosen = layout or detect_layout(base)
     if chosen not in LAYOUTS:
         raise ConfigError(f"unknown layout {chosen!r}; choose one of {', '.join(LAYOUTS)}")
-    if split not in ("train", "val", "test", "all"):
-        raise ConfigError(f"unknown split {split!r}; choose train, val, test or all")
+    if split not in (*SPLITS, ALL_SPLITS):
+        raise ConfigError(f"unknown split {split!r}; choose {either((*SPLITS, ALL_SPLITS))}")
     if not base.is_dir():
         raise DatasetError(f"{base}: no such dataset folder")
     wanted = _category_filter(categories, base)
@@ -229,8 +234,6 @@ def read_samples(
 
 def category_names(root: str | os.PathLike[str]) -> dict[str, str]:
     """Category id -> readable name: dlsr's 13 ShapeNet synsets, plus an ONet `metadata.yaml` when present."""
-    from dlsr.shapes import CATEGORIES
-
     names = dict(CATEGORIES)
     metadata = Path(root) / "metadata.yaml"
     if metadata.is_file():
@@ -335,7 +338,7 @@ def _synth(
 ) -> list[Sample]:
     from dlsr.datasets import read_split
 
-    parts = ("train", "val", "test") if split == "all" else (split,)
+    parts = SPLITS if split == ALL_SPLITS else (split,)
     records = []
     for part in parts:
         # With "all", an empty list (a small category's val part) is no error.
@@ -571,7 +574,7 @@ def object_seed(seed: int, key: str) -> np.random.Generator:
 
 
 def load_truth(
-    source: TruthSource, *, surface_points: int = 100_000, iou_points: int = 100_000, seed: int = 0
+    source: TruthSource, *, surface_points: int = DEFAULT_POINTS, iou_points: int = DEFAULT_POINTS, seed: int = 0
 ) -> Truth:
     """Load one object's ground truth into the normalised frame (module docstring).
 

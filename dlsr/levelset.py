@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -332,25 +331,3 @@ def _paper_loss(phi: torch.Tensor, target_sdf: torch.Tensor, grid: Grid) -> Loss
     eikonal = ((gradient_norm(phi_voxels, 1.0) - 1.0) ** 2).mean(dim=(1, 2, 3)).sum()
     loss = surface + PAPER_EIKONAL_WEIGHT * eikonal
     return LossResult(loss, {"surface": float(surface.detach()), "eikonal": float(eikonal.detach())})
-
-
-def objective_from_dict(values: dict[str, Any]) -> ObjectiveConfig:
-    """An `ObjectiveConfig` from a TOML table (unknown keys refused)."""
-    from dlsr.config import config_from_dict
-
-    return config_from_dict(ObjectiveConfig, values, what="objective")
-
-
-# Scoring
-
-
-def sign_iou(phi: torch.Tensor, target_sdf: torch.Tensor) -> torch.Tensor:
-    """Per-sample IoU of {φ < 0} against {true SDF < 0} (the paper's 32³ protocol), (B,).
-
-    Two empty shapes (an empty union) count as IoU 1.
-    """
-    predicted = phi < 0
-    truth = target_sdf < 0
-    intersection = (predicted & truth).sum(dim=(1, 2, 3)).to(torch.float64)
-    union = (predicted | truth).sum(dim=(1, 2, 3)).to(torch.float64)
-    return torch.where(union > 0, intersection / union.clamp(min=1), torch.ones_like(union))

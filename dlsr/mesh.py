@@ -16,15 +16,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dlsr.conventions import MESH_FORMATS
 from dlsr.errors import ConfigError, EmptySurfaceError
 from dlsr.files import atomic_write
 from dlsr.sdf import Grid
 
 if TYPE_CHECKING:
     import trimesh
-
-MESH_FORMATS = ("obj", "ply", "off", "stl", "glb")
-"""File formats `save_mesh` writes, named by their extension."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from dlsr.conventions import MESH_EXTENSIONS as WRITTEN_EXTENSIONS
+from dlsr.conventions import SPLITS
 from dlsr.errors import ConfigError, MeshError
 
 if TYPE_CHECKING:
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MESH_EXTENSIONS = (".obj", ".ply", ".off", ".stl", ".glb", ".gltf")
+MESH_EXTENSIONS = (*WRITTEN_EXTENSIONS, ".gltf")
 """File extensions `load_mesh` reads and `find_meshes` collects (matched case-insensitively)."""
 
 Layout = Literal["shapenet-v1", "shapenet-v2", "pix3d", "folder"]
@@ -226,7 +228,7 @@ def _pix3d_entries(root: Path) -> list[MeshEntry]:
         raise MeshError(f"{listing}: expected a header 'category<TAB>model<TAB>split'; is this a Pix3D folder?")
     entries = []
     for number, cells in enumerate(lines[1:], start=2):
-        if len(cells) != 3 or cells[2].strip() not in ("train", "val", "test"):
+        if len(cells) != 3 or cells[2].strip() not in SPLITS:
             raise MeshError(f"{listing}: line {number} is not 'category<TAB>model<TAB>train|val|test'")
         category, model, split = (cell.strip() for cell in cells)
         if category not in PIX3D_SYNSETS:

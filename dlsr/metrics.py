@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dlsr.conventions import DEFAULT_POINTS
 from dlsr.errors import MeshError, MissingDependencyError
 from dlsr.nearest import NearestIndex, as_points
 from dlsr.sampling import sample_with_normals
@@ -266,7 +267,7 @@ def mesh_metrics(
     pred_mesh: trimesh.Trimesh | None,
     truth: trimesh.Trimesh | tuple[ArrayLike, ArrayLike] | Mapping[str, ArrayLike],
     *,
-    n_points: int = 100_000,
+    n_points: int = DEFAULT_POINTS,
     rng: np.random.Generator | int = 0,
     thresholds: Sequence[float] = FSCORE_THRESHOLDS,
     iou_points: ArrayLike | None = None,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dlsr.checkpoint import WeightsInfo, find_weights, load_weights
+from dlsr.conventions import DEFAULT_MESH_RESOLUTION, DEVICES
 from dlsr.errors import ConfigError
 from dlsr.mesh import SurfaceMesh, extract_surface
 from dlsr.sdf import Grid, ResampleMethod, resample_sdf
@@ -25,12 +26,6 @@ if TYPE_CHECKING:
     from torch import nn
 
     from dlsr.data import PreparedImage
-
-DEFAULT_MESH_RESOLUTION = 64
-"""Marching-cubes resolution. On a 32^3 torus SDF (`python bench/bench_reconstruct.py --sweep`), 64^3 gets the
-volume within 0.4 % in 16 ms (32^3: 1.8 % in 3 ms); 128^3 gains 0.3 % for 75 ms, too slow for 50 ms per image."""
-
-DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 @dataclass(frozen=True)
@@ -139,11 +134,23 @@ def surface_sdf(
     Raises:
         EmptySurfaceError: the field never crosses `level`.
     """
+    fine, fine_grid = resample_for_meshing(sdf, grid, resolution, method)
+    return extract_surface(fine, fine_grid, level), fine_grid.resolution
+
+
+def resample_for_meshing(
+    sdf: np.ndarray, grid: Grid, resolution: int | None, method: ResampleMethod = "cubic"
+) -> tuple[np.ndarray, Grid]:
+    """The SDF `mesh_sdf` meshes: `sdf` (R, R, R) resampled to float32 (N, N, N), N = `resolution` (None keeps R),
+    and the grid it lies on. Evaluation tests inside against this field, the one the mesh was taken from.
+
+    Raises:
+        ConfigError: `resolution` < 2.
+    """
     target = grid.resolution if resolution is None else resolution
     if target < 2:
         raise ConfigError(f"--resolution must be at least 2, got {target}")
-    fine = resample_sdf(sdf, target, method)
-    return extract_surface(fine, grid.with_resolution(target), level), target
+    return resample_sdf(sdf, target, method), grid.with_resolution(target)
 
 
 def reconstruct(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlsr.camera import Camera, bounding_box_diagonal, fitting_distance_ratio
+from dlsr.conventions import R2N2_IMAGE_SIZE
 from dlsr.errors import MissingDependencyError
 
 if TYPE_CHECKING:
@@ -211,7 +212,7 @@ class Renderer:
     def render(
         self,
         camera: Camera,
-        size: int = 137,
+        size: int = R2N2_IMAGE_SIZE,
         *,
         colors: ColorLike | None = None,
         appearance: Appearance | None = None,
@@ -324,7 +325,7 @@ class Renderer:
 def render(
     mesh: trimesh.Trimesh | Any,
     camera: Camera,
-    size: int = 137,
+    size: int = R2N2_IMAGE_SIZE,
     *,
     colors: ColorLike | None = None,
     appearance: Appearance | None = None,

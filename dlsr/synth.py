@@ -40,6 +40,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlsr.config import config_from_dict, config_to_dict
+from dlsr.conventions import (
+    CATEGORIES,
+    DEFAULT_POINTS,
+    MESH_EXTENSIONS,
+    METADATA_FILE,
+    R2N2_IMAGE_SIZE,
+    R2N2_VIEWS,
+    SETTINGS_FILE,
+    SPLITS,
+)
+from dlsr.conventions import parse_categories as parse_categories  # the old import path, kept
+from dlsr.conventions import parse_shard as parse_shard  # the old import path, kept
 from dlsr.errors import ConfigError, DatasetError, DlsrError, MeshError
 from dlsr.files import atomic_write, make_folder
 from dlsr.sdf import DEFAULT_BOUND
@@ -54,12 +66,9 @@ logger = logging.getLogger(__name__)
 SYNTH_VERSION = "1"
 """Version of the procedural generators and of this layout; recorded in every dataset."""
 
-SPLITS = ("train", "val", "test")
 APPEARANCES = ("materials", "flat")
 """Looks of the renderings: realistic random materials and patterns (`dlsr.materials`, the default), or one flat
 random colour per part (the look of datasets made before the setting existed)."""
-SETTINGS_FILE = "dataset.json"
-METADATA_FILE = "metadata.json"
 REPORT_FILE = "prepare-report.json"
 
 
@@ -69,14 +78,14 @@ class SynthConfig:
 
     categories: tuple[str, ...] = ()  # synset ids; empty means all 13 (procedural) or every category found (prepare)
     per_category: int = 100  # procedural objects per category (ignored by prepare)
-    views: int = 24  # renderings per object
-    image_size: int = 137  # side of each rendering, pixels (3D-R2N2's)
+    views: int = R2N2_VIEWS  # renderings per object
+    image_size: int = R2N2_IMAGE_SIZE  # side of each rendering, pixels (3D-R2N2's)
     sdf_resolution: int = 32  # samples per axis of the ground-truth SDF grid
     sdf_bound: float = DEFAULT_BOUND  # half side of the SDF grid cube (dlsr.sdf.Grid)
     voxel_resolution: int = 32  # voxels per axis of model.binvox
-    points: int = 100_000  # occupancy samples in points.npz
+    points: int = DEFAULT_POINTS  # occupancy samples in points.npz
     near_surface_fraction: float = 0.5  # share of points.npz sampled near the surface (the rest uniform)
-    surface_points: int = 100_000  # surface samples in pointcloud.npz
+    surface_points: int = DEFAULT_POINTS  # surface samples in pointcloud.npz
     split: tuple[float, float, float] = (0.7, 0.1, 0.2)  # train, val, test fractions of each category
     seed: int = 0  # the one seed everything is drawn from
     appearance: str = "materials"  # renders' look: "materials" (dlsr.materials) or "flat" (a colour per part)
@@ -131,14 +140,6 @@ class DatasetReport:
 # ------------------------------------------------------------------------------------------ planning
 
 
-def parse_categories(values: Sequence[str]) -> tuple[str, ...]:
-    """Synset ids for category names or ids (ConfigError on an unknown one), in the canonical order."""
-    from dlsr.shapes import CATEGORIES, category_id
-
-    wanted = {category_id(value.strip()) for value in values if value.strip()}
-    return tuple(synset for synset in CATEGORIES if synset in wanted)
-
-
 def object_id(seed: int, category: str, index: int) -> str:
     """A stable id for procedural object `index` of `category` (16 hex digits, like a short ShapeNet id)."""
     return hashlib.sha1(f"dlsr-synth-v{SYNTH_VERSION}/{seed}/{category}/{index}".encode()).hexdigest()[:16]
@@ -146,8 +147,6 @@ def object_id(seed: int, category: str, index: int) -> str:
 
 def plan_synth(config: SynthConfig) -> list[ObjectTask]:
     """Every procedural object of `config`, category by category."""
-    from dlsr.shapes import CATEGORIES
-
     categories = config.categories or tuple(CATEGORIES)
     return [
         ObjectTask(category, object_id(config.seed, category, index), index)
@@ -403,7 +402,7 @@ def prepare_dataset(
     if config.categories:
         entries = [entry for entry in entries if entry.category in config.categories]
     if not entries:
-        raise DatasetError(f"{source}: no mesh files (.obj, .ply, .off, .stl, .glb) found")
+        raise DatasetError(f"{source}: no mesh files ({', '.join(MESH_EXTENSIONS)}) found")
     settings: dict[str, Any] = {
         "kind": "prepared",
         "source": str(source.resolve()),
@@ -436,7 +435,6 @@ def write_index(out: str | os.PathLike[str]) -> dict[str, Any]:
         DatasetError: not a dataset folder, or planned objects are missing.
     """
     from dlsr import __version__
-    from dlsr.shapes import CATEGORIES
 
     root = Path(out)
     settings = read_settings(root)
@@ -504,17 +502,6 @@ def read_settings(root: Path) -> dict[str, Any]:
     if not isinstance(settings, dict) or "kind" not in settings or "config" not in settings:
         raise DatasetError(f"{path}: not a dlsr dataset settings file")
     return settings
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """'i/n' -> (i, n) with 0 <= i < n."""
-    try:
-        index, count = (int(part) for part in text.split("/"))
-    except ValueError as exc:
-        raise ConfigError(f"--shard {text!r}: expected i/n, e.g. 0/4") from exc
-    if count < 1 or not 0 <= index < count:
-        raise ConfigError(f"--shard {text!r}: need 0 <= i < n")
-    return index, count
 
 
 def _shard(tasks: list[ObjectTask], shard: tuple[int, int] | None) -> list[ObjectTask]:
@@ -594,12 +581,6 @@ def _results(
     tasks: list[ObjectTask], workers: int, job: Callable[[ObjectTask], ObjectResult]
 ) -> Iterator[ObjectResult]:
     """Run `job` over `tasks`, in this process or in a pool; results arrive as objects finish."""
-    if workers == 1 or len(tasks) <= 1:
-        yield from map(job, tasks)
-        return
-    import multiprocessing
+    from dlsr.workers import map_in_workers
 
-    from dlsr.workers import one_thread_per_child
-
-    with one_thread_per_child(), multiprocessing.get_context("spawn").Pool(min(workers, len(tasks))) as pool:
-        yield from pool.imap_unordered(job, tasks, chunksize=1)
+    yield from map_in_workers(job, tasks, min(workers, len(tasks)))

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -40,11 +40,13 @@ import torch.nn.functional as F
 from dlsr import __version__
 from dlsr.checkpoint import model_grid, save_weights
 from dlsr.config import config_from_dict, config_to_dict
+from dlsr.conventions import CATEGORIES
 from dlsr.data import PreprocessConfig
 from dlsr.datasets import SplitArrays, concatenate_splits, load_split_arrays, read_dataset_settings
 from dlsr.errors import ConfigError, DlsrError, TrainingError, WeightsError
 from dlsr.files import atomic_write, check_creatable, make_folder
-from dlsr.levelset import ObjectiveConfig, compute_loss, sign_iou
+from dlsr.levelset import ObjectiveConfig, compute_loss
+from dlsr.metrics import iou_sdf
 from dlsr.models import DEFAULT_ARCH, build_model, count_parameters, make_config
 
 RUN_FILE = "run.json"
@@ -458,7 +460,7 @@ def score_sign_iou(
         objects, slots = chosen // views, chosen % views
         images = to_network_input(torch.from_numpy(np.ascontiguousarray(arrays.images[objects, slots])))
         phi = model(images.to(context.device)).float().cpu()
-        result[torch.from_numpy(chosen)] = sign_iou(phi - level, torch.from_numpy(arrays.sdf[objects]))
+        result[torch.from_numpy(chosen)] = torch.from_numpy(iou_sdf(phi - level, torch.from_numpy(arrays.sdf[objects])))
     result = _all_reduce_sum(result, context)
     model.train(was_training)
     return IouScores(result.numpy().reshape(count, views), [r.category for r in arrays.records])
@@ -733,13 +735,8 @@ def initial_weights(source: str, model: torch.nn.Module) -> dict[str, torch.Tens
         loaded, _ = load_weights(source)
     if loaded.arch == model.arch and config_to_dict(loaded.config) == config_to_dict(model.config):
         return {key: value.float() for key, value in loaded.state_dict().items()}
-    if (
-        isinstance(loaded, SdfNet)
-        and isinstance(model, SdfNet)
-        and loaded.arch == model.arch
-        and growth_refusal(loaded.config, model.config) is None
-    ):
-        state, _ = grow_state_dict(loaded, model)
+    if loaded.arch == model.arch and growth_refusal(loaded.config, model.config) is None:
+        state, _ = grow_state_dict(cast(SdfNet, loaded), cast(SdfNet, model))  # dlsr-lite both: checked above
         return {key: value.float() if value.is_floating_point() else value for key, value in state.items()}
     raise ConfigError(
         f"train.init {source}: holds a {loaded.arch} model with other settings than this run's {model.arch}; "
@@ -968,8 +965,6 @@ class SplitScores:
     def summary(self) -> dict[str, Any]:
         """JSON-able: {"weights", "data", "split", "views", "resolution", "level",
         "categories": {synset: {name, objects, images, iou}}, "class_mean", "instance_mean"}."""
-        from dlsr.shapes import CATEGORIES
-
         rows: dict[str, Any] = {}
         for category, iou in self.scores.by_category().items():
             objects = sum(1 for c in self.scores.categories if c == category)
@@ -1140,11 +1135,6 @@ def _licence(data: Any) -> str:
     if layouts - {None}:
         return "MIT; trained partly on meshes prepared with dlsr data prepare: check their licences"
     return "MIT (weights trained by dlsr on procedural data it generates itself)"
-
-
-def describe_state(state: dict[str, Any]) -> str:
-    """One line about a training state (for messages)."""
-    return f"{state['arch']} after epoch {state['epoch']} (best val IoU {state['best_iou']:.4f})"
 
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""Worker processes for batch jobs (`dlsr data synth`, `dlsr eval`): spawned, one numeric thread each."""
+"""Worker processes for batch jobs (`dlsr data synth`, `dlsr eval`, training's image cache): spawned, one numeric
+thread each; `map_in_workers` is the one way the package runs a function over many items."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
+from typing import TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 """The variables that size the thread pools of OpenMP (torch, scipy), OpenBLAS and MKL, and the threads of
@@ -130,3 +136,50 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.join(timeout=2)
+
+
+IN_FLIGHT_PER_WORKER = 4
+"""Tasks queued per worker at a time: enough to keep every worker busy, few enough that memory stays flat."""
+
+
+def map_in_workers(
+    function: Callable[[Item], Result], items: Iterable[Item], workers: int, *, ordered: bool = False
+) -> Generator[Result, None, None]:
+    """`function` over `items`: in this process for `workers` <= 1, else in a `worker_pool` of `workers`.
+
+    At most IN_FLIGHT_PER_WORKER tasks per worker are queued at a time, so a long run holds few results in memory.
+    `function` and the items must pickle (a module-level function or class instance). Closing the iterator early
+    (or an exception in the caller, an interrupt included) stops the workers at once.
+
+    Args:
+        function: the task.
+        items: its inputs, consumed lazily.
+        workers: worker processes.
+        ordered: results in the order of `items`; otherwise as they finish (a slow item holds up nothing).
+
+    Returns:
+        A generator of the results (close it to stop the workers early).
+    """
+    if workers <= 1:
+        yield from map(function, items)
+        return
+    window = IN_FLIGHT_PER_WORKER * workers
+    with worker_pool(workers) as pool:
+        if ordered:
+            queue: deque[Future[Result]] = deque()
+            for item in items:
+                queue.append(pool.submit(function, item))
+                if len(queue) >= window:
+                    yield queue.popleft().result()
+            while queue:
+                yield queue.popleft().result()
+            return
+        pending: set[Future[Result]] = set()
+        for item in items:
+            pending.add(pool.submit(function, item))
+            if len(pending) >= window:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                yield from (future.result() for future in finished)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            yield from (future.result() for future in finished)

@@ -62,7 +62,7 @@ def sensitivity(data: Path) -> str:
     import torch
 
     from dlsr.datasets import read_sdf_grid, read_split
-    from dlsr.levelset import sign_iou
+    from dlsr.metrics import iou_sdf
     from dlsr.sdf import Grid
 
     grid = Grid(32)
@@ -71,7 +71,7 @@ def sensitivity(data: Path) -> str:
         sdf = torch.from_numpy(read_sdf_grid(record, grid))[None]
         occupied = float((sdf < 0).float().mean())
         per.setdefault(record.category, []).append(
-            (float(sign_iou(sdf + 0.01, sdf)[0]), float(sign_iou(sdf - 0.01, sdf)[0]), occupied)
+            (float(iou_sdf(sdf + 0.01, sdf)[0]), float(iou_sdf(sdf - 0.01, sdf)[0]), occupied)
         )
     lines = [
         "| category | inside voxels (share of 32³) | IoU, surface 0.01 inwards | IoU, surface 0.01 outwards |",

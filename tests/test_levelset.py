@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from dlsr.config import config_from_dict
 from dlsr.errors import ConfigError
 from dlsr.levelset import (
     OBJECTIVES,
@@ -18,10 +19,8 @@ from dlsr.levelset import (
     enclosed_volume,
     gradient,
     heaviside,
-    objective_from_dict,
     region_term,
     sample_grid,
-    sign_iou,
     surface_area,
     surface_point_term,
     surface_term,
@@ -241,22 +240,12 @@ def test_losses_do_not_depend_on_batch_size() -> None:
         assert four == pytest.approx(one, rel=1e-5), name
 
 
-def test_sign_iou() -> None:
-    grid = Grid(64)
-    inner, outer = sphere(grid, 0.2), sphere(grid, 0.4)
-    assert float(sign_iou(outer, outer)[0]) == 1.0
-    assert float(sign_iou(inner, outer)[0]) == pytest.approx(0.125, rel=0.05)  # (0.2 / 0.4)^3
-    nothing = torch.ones(1, 4, 4, 4)
-    assert float(sign_iou(nothing, nothing)[0]) == 1.0
-    assert float(sign_iou(-nothing, nothing)[0]) == 0.0
-
-
 def test_objective_config_is_strict() -> None:
-    assert objective_from_dict({"name": "voxel"}).name == "voxel"
+    assert config_from_dict(ObjectiveConfig, {"name": "voxel"}).name == "voxel"
     with pytest.raises(ConfigError, match="unknown objective"):
         ObjectiveConfig(name="chamfer")
     with pytest.raises(ConfigError, match="unknown key"):
-        objective_from_dict({"band": 2})
+        config_from_dict(ObjectiveConfig, {"band": 2})
     with pytest.raises(ConfigError, match="band_voxels"):
         ObjectiveConfig(band_voxels=0)
     with pytest.raises(ConfigError, match="region_weight"):

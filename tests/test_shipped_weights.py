@@ -15,7 +15,7 @@ import torch
 
 from dlsr.checkpoint import DEFAULT_WEIGHTS_FILE, find_weights, read_weights_info
 from dlsr.datasets import ObjectRecord, read_sdf_grid
-from dlsr.levelset import sign_iou
+from dlsr.metrics import iou_sdf
 from dlsr.pipeline import load_model, predict_sdf
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,5 +65,5 @@ def test_shipped_weights_reconstruct_unseen_objects_above_the_card_floor(unseen_
             image = load_image(record.rendering(view), model.info.preprocess)
             sdf = predict_sdf(model, [image.pixels])
             phi = torch.as_tensor(np.asarray(sdf)).reshape(truth.shape) - model.info.level  # the surface users get
-            ious.append(float(sign_iou(phi, truth)[0]))
+            ious.append(float(iou_sdf(phi, truth)[0]))
     assert float(np.mean(ious)) >= card_floor(), f"mean IoU {np.mean(ious):.4f} per image {np.round(ious, 3)}"

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from dlsr.workers import MIN_TASKS_PER_WORKER, THREAD_VARIABLES, auto_workers, one_thread_per_child
+from dlsr.workers import MIN_TASKS_PER_WORKER, THREAD_VARIABLES, auto_workers, map_in_workers, one_thread_per_child
 
 
 def child_settings() -> dict[str, str | None]:
@@ -30,3 +30,23 @@ def test_children_start_with_one_thread_and_the_parent_gets_its_settings_back(
         seen = pool.apply(child_settings)
     assert seen == dict.fromkeys(THREAD_VARIABLES, "1")
     assert os.environ["OMP_NUM_THREADS"] == "7" and "OPENBLAS_NUM_THREADS" not in os.environ
+
+
+def square_and_settings(value: int) -> tuple[int, dict[str, str | None]]:
+    return value * value, child_settings()
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_map_in_workers_runs_every_item_in_one_thread_children(ordered: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    results = list(map_in_workers(square_and_settings, range(20), 2, ordered=ordered))
+    squares = [square for square, _ in results]
+    assert squares == [i * i for i in range(20)] if ordered else sorted(squares) == [i * i for i in range(20)]
+    assert all(settings == dict.fromkeys(THREAD_VARIABLES, "1") for _, settings in results)
+    assert os.environ["OMP_NUM_THREADS"] == "7"
+
+
+def test_map_in_workers_runs_in_this_process_for_one_worker() -> None:
+    assert [pid for _, pid in map_in_workers(lambda i: (i, os.getpid()), range(3), 1, ordered=True)] == [
+        os.getpid()
+    ] * 3
