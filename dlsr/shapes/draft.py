@@ -8,6 +8,15 @@ import numpy as np
 
 from dlsr.shapes.parts import Part
 
+OVERLAP = 0.01
+"""How far a part reaches into the part it is fixed to (generator units: objects are about one unit across).
+
+Parts that only touched would make separate bodies, or faces that coincide, where manifold3d's booleans leave
+needles; reaching a little into the neighbour makes the union one clean solid."""
+
+SHALLOW_OVERLAP = 0.005
+"""`OVERLAP` for joints between thin parts (a slat into a rail, an arm post into the seat), where 0.01 would show."""
+
 
 @dataclass
 class _Draft:

@@ -12,7 +12,7 @@ from dlsr.shapes.generators.airplane import _airplane
 from dlsr.shapes.generators.bench import _bench
 from dlsr.shapes.generators.cabinet import _cabinet
 from dlsr.shapes.generators.car import _car
-from dlsr.shapes.generators.chair import _chair
+from dlsr.shapes.generators.chair import chair
 from dlsr.shapes.generators.display import _display
 from dlsr.shapes.generators.lamp import _lamp
 from dlsr.shapes.generators.loudspeaker import _loudspeaker
@@ -60,7 +60,7 @@ _GENERATORS: dict[str, Callable[[np.random.Generator, _Draft], None]] = {
     "02828884": _bench,
     "02933112": _cabinet,
     "02958343": _car,
-    "03001627": _chair,
+    "03001627": chair,
     "03211117": _display,
     "03636649": _lamp,
     "03691459": _loudspeaker,
