@@ -18,7 +18,7 @@ from dlsr.shapes.generators.lamp import _lamp
 from dlsr.shapes.generators.loudspeaker import _loudspeaker
 from dlsr.shapes.generators.rifle import _rifle
 from dlsr.shapes.generators.sofa import _sofa
-from dlsr.shapes.generators.table import _table
+from dlsr.shapes.generators.table import table
 from dlsr.shapes.generators.telephone import _telephone
 from dlsr.shapes.generators.watercraft import _watercraft
 from dlsr.shapes.shape import Shape
@@ -66,7 +66,7 @@ _GENERATORS: dict[str, Callable[[np.random.Generator, _Draft], None]] = {
     "03691459": _loudspeaker,
     "04090263": _rifle,
     "04256520": _sofa,
-    "04379243": _table,
+    "04379243": table,
     "04401088": _telephone,
     "04530566": _watercraft,
 }
