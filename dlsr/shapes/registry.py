@@ -9,7 +9,7 @@ import numpy as np
 from dlsr.errors import ConfigError
 from dlsr.shapes.draft import _Draft
 from dlsr.shapes.generators.airplane import _airplane
-from dlsr.shapes.generators.bench import _bench
+from dlsr.shapes.generators.bench import bench
 from dlsr.shapes.generators.cabinet import _cabinet
 from dlsr.shapes.generators.car import _car
 from dlsr.shapes.generators.chair import chair
@@ -57,7 +57,7 @@ def generate(category: str, seed: int) -> Shape:
 
 _GENERATORS: dict[str, Callable[[np.random.Generator, _Draft], None]] = {
     "02691156": _airplane,
-    "02828884": _bench,
+    "02828884": bench,
     "02933112": _cabinet,
     "02958343": _car,
     "03001627": chair,
