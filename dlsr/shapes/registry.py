@@ -17,7 +17,7 @@ from dlsr.shapes.generators.display import _display
 from dlsr.shapes.generators.lamp import _lamp
 from dlsr.shapes.generators.loudspeaker import _loudspeaker
 from dlsr.shapes.generators.rifle import _rifle
-from dlsr.shapes.generators.sofa import _sofa
+from dlsr.shapes.generators.sofa import sofa
 from dlsr.shapes.generators.table import table
 from dlsr.shapes.generators.telephone import _telephone
 from dlsr.shapes.generators.watercraft import _watercraft
@@ -65,7 +65,7 @@ _GENERATORS: dict[str, Callable[[np.random.Generator, _Draft], None]] = {
     "03636649": _lamp,
     "03691459": _loudspeaker,
     "04090263": _rifle,
-    "04256520": _sofa,
+    "04256520": sofa,
     "04379243": table,
     "04401088": _telephone,
     "04530566": _watercraft,
