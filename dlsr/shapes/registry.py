@@ -10,7 +10,7 @@ from dlsr.errors import ConfigError
 from dlsr.shapes.draft import _Draft
 from dlsr.shapes.generators.airplane import _airplane
 from dlsr.shapes.generators.bench import bench
-from dlsr.shapes.generators.cabinet import _cabinet
+from dlsr.shapes.generators.cabinet import cabinet
 from dlsr.shapes.generators.car import _car
 from dlsr.shapes.generators.chair import chair
 from dlsr.shapes.generators.display import _display
@@ -58,7 +58,7 @@ def generate(category: str, seed: int) -> Shape:
 _GENERATORS: dict[str, Callable[[np.random.Generator, _Draft], None]] = {
     "02691156": _airplane,
     "02828884": bench,
-    "02933112": _cabinet,
+    "02933112": cabinet,
     "02958343": _car,
     "03001627": chair,
     "03211117": _display,
