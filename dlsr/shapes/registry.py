@@ -13,7 +13,7 @@ from dlsr.shapes.generators.bench import bench
 from dlsr.shapes.generators.cabinet import cabinet
 from dlsr.shapes.generators.car import _car
 from dlsr.shapes.generators.chair import chair
-from dlsr.shapes.generators.display import _display
+from dlsr.shapes.generators.display import display
 from dlsr.shapes.generators.lamp import _lamp
 from dlsr.shapes.generators.loudspeaker import _loudspeaker
 from dlsr.shapes.generators.rifle import _rifle
@@ -61,7 +61,7 @@ _GENERATORS: dict[str, Callable[[np.random.Generator, _Draft], None]] = {
     "02933112": cabinet,
     "02958343": _car,
     "03001627": chair,
-    "03211117": _display,
+    "03211117": display,
     "03636649": _lamp,
     "03691459": _loudspeaker,
     "04090263": _rifle,
