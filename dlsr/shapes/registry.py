@@ -16,7 +16,7 @@ from dlsr.shapes.generators.chair import chair
 from dlsr.shapes.generators.display import display
 from dlsr.shapes.generators.lamp import lamp
 from dlsr.shapes.generators.loudspeaker import loudspeaker
-from dlsr.shapes.generators.rifle import _rifle
+from dlsr.shapes.generators.rifle import rifle
 from dlsr.shapes.generators.sofa import sofa
 from dlsr.shapes.generators.table import table
 from dlsr.shapes.generators.telephone import _telephone
@@ -64,7 +64,7 @@ _GENERATORS: dict[str, Callable[[np.random.Generator, _Draft], None]] = {
     "03211117": display,
     "03636649": lamp,
     "03691459": loudspeaker,
-    "04090263": _rifle,
+    "04090263": rifle,
     "04256520": sofa,
     "04379243": table,
     "04401088": _telephone,
