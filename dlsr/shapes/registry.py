@@ -19,7 +19,7 @@ from dlsr.shapes.generators.loudspeaker import loudspeaker
 from dlsr.shapes.generators.rifle import rifle
 from dlsr.shapes.generators.sofa import sofa
 from dlsr.shapes.generators.table import table
-from dlsr.shapes.generators.telephone import _telephone
+from dlsr.shapes.generators.telephone import telephone
 from dlsr.shapes.generators.watercraft import _watercraft
 from dlsr.shapes.shape import Shape
 from dlsr.shapes.synsets import CATEGORIES, category_id
@@ -67,6 +67,6 @@ _GENERATORS: dict[str, Callable[[np.random.Generator, _Draft], None]] = {
     "04090263": rifle,
     "04256520": sofa,
     "04379243": table,
-    "04401088": _telephone,
+    "04401088": telephone,
     "04530566": _watercraft,
 }
