@@ -20,7 +20,7 @@ from dlsr.shapes.generators.rifle import rifle
 from dlsr.shapes.generators.sofa import sofa
 from dlsr.shapes.generators.table import table
 from dlsr.shapes.generators.telephone import telephone
-from dlsr.shapes.generators.watercraft import _watercraft
+from dlsr.shapes.generators.watercraft import watercraft
 from dlsr.shapes.shape import Shape
 from dlsr.shapes.synsets import CATEGORIES, category_id
 
@@ -68,5 +68,5 @@ _GENERATORS: dict[str, Callable[[np.random.Generator, _Draft], None]] = {
     "04256520": sofa,
     "04379243": table,
     "04401088": telephone,
-    "04530566": _watercraft,
+    "04530566": watercraft,
 }
