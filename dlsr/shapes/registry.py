@@ -8,7 +8,7 @@ import numpy as np
 
 from dlsr.errors import ConfigError
 from dlsr.shapes.draft import _Draft
-from dlsr.shapes.generators.airplane import _airplane
+from dlsr.shapes.generators.airplane import airplane
 from dlsr.shapes.generators.bench import bench
 from dlsr.shapes.generators.cabinet import cabinet
 from dlsr.shapes.generators.car import _car
@@ -56,7 +56,7 @@ def generate(category: str, seed: int) -> Shape:
 
 
 _GENERATORS: dict[str, Callable[[np.random.Generator, _Draft], None]] = {
-    "02691156": _airplane,
+    "02691156": airplane,
     "02828884": bench,
     "02933112": cabinet,
     "02958343": _car,
