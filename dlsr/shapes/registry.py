@@ -11,7 +11,7 @@ from dlsr.shapes.draft import _Draft
 from dlsr.shapes.generators.airplane import airplane
 from dlsr.shapes.generators.bench import bench
 from dlsr.shapes.generators.cabinet import cabinet
-from dlsr.shapes.generators.car import _car
+from dlsr.shapes.generators.car import car
 from dlsr.shapes.generators.chair import chair
 from dlsr.shapes.generators.display import display
 from dlsr.shapes.generators.lamp import lamp
@@ -59,7 +59,7 @@ _GENERATORS: dict[str, Callable[[np.random.Generator, _Draft], None]] = {
     "02691156": airplane,
     "02828884": bench,
     "02933112": cabinet,
-    "02958343": _car,
+    "02958343": car,
     "03001627": chair,
     "03211117": display,
     "03636649": lamp,
