@@ -53,7 +53,8 @@ def draw_display(rng: np.random.Generator) -> DisplayParams:
         th = _u(rng, 0.04, 0.08)
     rounding = _u(rng, 0.002, th / 2)
     recess = (_u(rng, 0.01, 0.035), _u(rng, 0.003, 0.008)) if rng.random() < 0.6 else None
-    crt_depth, bump, stand, spread, feet = 0.0, None, None, 0.0, ()
+    crt_depth, bump, stand, spread = 0.0, None, None, 0.0
+    feet: tuple[float, ...] = ()
     if style == "crt":
         crt_depth = _u(rng, 0.25, 0.5)
     else:

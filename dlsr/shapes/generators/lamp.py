@@ -138,7 +138,8 @@ def _draw_standing(rng: np.random.Generator, style: str) -> LampStanding:
         base = _draw_base(rng)
     stem_height = _u(rng, 0.15, 0.35) if style == "table" else _u(rng, 1.1, 1.6)
     shade = _pick(rng, {"open": 0.55, "drum": 0.3, "bowl": 0.15})
-    open_shade, bulb, size = None, None, ()
+    open_shade, bulb = None, None
+    size: tuple[float, ...] = ()
     if shade == "open":
         r_top, r_bot = _u(rng, 0.06, 0.14), _u(rng, 0.12, 0.24)
         sh, wall = _u(rng, 0.12, 0.25), _u(rng, 0.008, 0.015)
