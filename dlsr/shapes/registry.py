@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from dlsr.errors import ConfigError
 from dlsr.shapes.draft import _Draft
-from dlsr.shapes.generators.airplane import airplane
-from dlsr.shapes.generators.bench import bench
-from dlsr.shapes.generators.cabinet import cabinet
-from dlsr.shapes.generators.car import car
-from dlsr.shapes.generators.chair import chair
-from dlsr.shapes.generators.display import display
-from dlsr.shapes.generators.lamp import lamp
-from dlsr.shapes.generators.loudspeaker import loudspeaker
-from dlsr.shapes.generators.rifle import rifle
-from dlsr.shapes.generators.sofa import sofa
-from dlsr.shapes.generators.table import table
-from dlsr.shapes.generators.telephone import telephone
-from dlsr.shapes.generators.watercraft import watercraft
+from dlsr.shapes.generators.airplane import build_airplane, draw_airplane
+from dlsr.shapes.generators.bench import build_bench, draw_bench
+from dlsr.shapes.generators.cabinet import build_cabinet, draw_cabinet
+from dlsr.shapes.generators.car import build_car, draw_car
+from dlsr.shapes.generators.chair import build_chair, draw_chair
+from dlsr.shapes.generators.display import build_display, draw_display
+from dlsr.shapes.generators.lamp import build_lamp, draw_lamp
+from dlsr.shapes.generators.loudspeaker import build_loudspeaker, draw_loudspeaker
+from dlsr.shapes.generators.rifle import build_rifle, draw_rifle
+from dlsr.shapes.generators.sofa import build_sofa, draw_sofa
+from dlsr.shapes.generators.table import build_table, draw_table
+from dlsr.shapes.generators.telephone import build_telephone, draw_telephone
+from dlsr.shapes.generators.watercraft import build_watercraft, draw_watercraft
 from dlsr.shapes.shape import Shape
 from dlsr.shapes.synsets import CATEGORIES, category_id
 
@@ -55,18 +57,34 @@ def generate(category: str, seed: int) -> Shape:
     return raw.normalised()
 
 
-_GENERATORS: dict[str, Callable[[np.random.Generator, _Draft], None]] = {
-    "02691156": airplane,
-    "02828884": bench,
-    "02933112": cabinet,
-    "02958343": car,
-    "03001627": chair,
-    "03211117": display,
-    "03636649": lamp,
-    "03691459": loudspeaker,
-    "04090263": rifle,
-    "04256520": sofa,
-    "04379243": table,
-    "04401088": telephone,
-    "04530566": watercraft,
+P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class Factory(Generic[P]):
+    """A category's generator: `draw` picks an object's parameters from a random stream, `build` turns them into
+    parts. Parameters are drawn first and geometry built after, so a design reads as its parameters."""
+
+    draw: Callable[[np.random.Generator], P]
+    build: Callable[[P, _Draft], None]
+
+    def __call__(self, rng: np.random.Generator, draft: _Draft) -> None:
+        """Add one random object to `draft`."""
+        self.build(self.draw(rng), draft)
+
+
+_GENERATORS: dict[str, Factory[Any]] = {
+    "02691156": Factory(draw_airplane, build_airplane),
+    "02828884": Factory(draw_bench, build_bench),
+    "02933112": Factory(draw_cabinet, build_cabinet),
+    "02958343": Factory(draw_car, build_car),
+    "03001627": Factory(draw_chair, build_chair),
+    "03211117": Factory(draw_display, build_display),
+    "03636649": Factory(draw_lamp, build_lamp),
+    "03691459": Factory(draw_loudspeaker, build_loudspeaker),
+    "04090263": Factory(draw_rifle, build_rifle),
+    "04256520": Factory(draw_sofa, build_sofa),
+    "04379243": Factory(draw_table, build_table),
+    "04401088": Factory(draw_telephone, build_telephone),
+    "04530566": Factory(draw_watercraft, build_watercraft),
 }

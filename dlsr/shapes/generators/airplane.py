@@ -210,11 +210,6 @@ def build_airplane(p: AirplaneParams, d: _Draft) -> None:
         _build_propeller(p, p.propeller, d)
 
 
-def airplane(rng: np.random.Generator, d: _Draft) -> None:
-    """A random airplane added to `d`."""
-    build_airplane(draw_airplane(rng), d)
-
-
 def _wing(
     root_le: float,
     span: float,

@@ -10,16 +10,9 @@ import numpy as np
 
 from dlsr.shapes.builders import _about, _box, _tube
 from dlsr.shapes.draft import SHALLOW_OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.legs import _leg_point, _legs
+from dlsr.shapes.furniture import PanelHole, _leg_point, _legs, draw_panel_holes, panel_hole
 from dlsr.shapes.parts import Part
 from dlsr.shapes.rotations import _rotation
-
-
-@dataclass(frozen=True)
-class BenchHole:
-    height: float  # centre height as a fraction of the support's height
-    half_width: float  # fraction of the end's half width
-    half_height: float  # fraction of the support's height
 
 
 @dataclass(frozen=True)
@@ -51,7 +44,7 @@ class BenchParams:
     stretcher_height: float | None  # legs: height of the stretchers along x, or None
     end_thickness: float  # ends: panel thickness (0 otherwise)
     end_half_width: float  # ends: half width as a fraction of the seat's half depth
-    end_holes: tuple[BenchHole | None, ...]  # ends: each panel's cut-out, or None
+    end_holes: tuple[PanelHole | None, ...]  # ends: each panel's cut-out, or None
     frame_reaches: tuple[tuple[float, float], ...]  # frames: each loop's (front, rear) reach beyond the seat
     back: BenchBack | None
 
@@ -71,7 +64,7 @@ def draw_bench(rng: np.random.Generator) -> BenchParams:
     support_inset = _u(rng, 0.02, 0.06)
     radius, profile, stretcher = 0.0, "", None
     end_thickness = end_half_width = 0.0
-    holes: list[BenchHole | None] = []
+    holes: tuple[PanelHole | None, ...] = ()
     reaches: list[tuple[float, float]] = []
     if support == "legs":
         radius = _u(rng, 0.015, 0.03)
@@ -80,11 +73,7 @@ def draw_bench(rng: np.random.Generator) -> BenchParams:
     elif support == "ends":
         end_thickness = _u(rng, 0.03, 0.06)
         end_half_width = _u(rng, 0.8, 1.0)
-        for _ in range(2):
-            hole = None
-            if rng.random() < 0.4:
-                hole = BenchHole(_u(rng, 0.35, 0.5), _u(rng, 0.3, 0.6), _u(rng, 0.12, 0.25))
-            holes.append(hole)
+        holes = draw_panel_holes(rng, (0.35, 0.5), (0.3, 0.6))
     else:
         radius = _u(rng, 0.012, 0.02)
         reaches = [(_u(rng, -0.02, 0.03), _u(rng, -0.02, 0.03)) for _ in range(2)]
@@ -105,7 +94,7 @@ def draw_bench(rng: np.random.Generator) -> BenchParams:
         stretcher_height=stretcher,
         end_thickness=end_thickness,
         end_half_width=end_half_width,
-        end_holes=tuple(holes),
+        end_holes=holes,
         frame_reaches=tuple(reaches),
         back=None if back == "none" else _draw_back(rng, back),
     )
@@ -157,11 +146,6 @@ def build_bench(p: BenchParams, d: _Draft) -> None:
         _build_back(p, p.back, end_z, d)
 
 
-def bench(rng: np.random.Generator, d: _Draft) -> None:
-    """A random bench added to `d`."""
-    build_bench(draw_bench(rng), d)
-
-
 def _build_legs(p: BenchParams, end_z: float, y_support: float, d: _Draft) -> None:
     r = p.leg_radius
     xs = p.depth / 2 - p.support_inset - r
@@ -181,8 +165,7 @@ def _build_ends(p: BenchParams, end_z: float, y_support: float, d: _Draft) -> No
     for sz, hole in zip((-1.0, 1.0), p.end_holes, strict=True):
         d.add(_box((0.0, y_support / 2, sz * end_z), (px, y_support / 2, et / 2), name="end"))
         if hole is not None:
-            centre = (0.0, y_support * hole.height, sz * end_z)
-            d.cut(_box(centre, (px * hole.half_width, y_support * hole.half_height, et), name="end-hole"))
+            d.cut(panel_hole(hole, y_support, sz * end_z, px, et, name="end-hole"))
             d.style.append("pierced")
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from dlsr.shapes.builders import _box, _sphere, _tube
 from dlsr.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.legs import _legs
+from dlsr.shapes.furniture import _legs
 
 
 @dataclass(frozen=True)
@@ -133,11 +133,6 @@ def build_cabinet(p: CabinetParams, d: _Draft) -> None:
     elif p.fronts is not None:
         d.add(_box((0.0, (fh + y1) / 2, 0.0), (hx, p.height / 2, hz), name="body"))
         _build_fronts(p, p.fronts, d)
-
-
-def cabinet(rng: np.random.Generator, d: _Draft) -> None:
-    """A random cabinet added to `d`."""
-    build_cabinet(draw_cabinet(rng), d)
 
 
 def _build_shelves(p: CabinetParams, shelves: CabinetShelves, d: _Draft) -> None:

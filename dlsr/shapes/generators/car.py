@@ -143,11 +143,6 @@ def build_car(p: CarParams, d: _Draft) -> None:
             d.add(_box((ws * length - 0.02, belt + 0.02, sz * (width / 2 + 0.02)), (0.012, 0.015, 0.03), name="mirror"))
 
 
-def car(rng: np.random.Generator, d: _Draft) -> None:
-    """A random car added to `d`."""
-    build_car(draw_car(rng), d)
-
-
 def _body(p: CarParams, axles: list[float]) -> Part:
     """The body: side profile, plan and section intersected, minus the wheel arches (and a pickup's bed)."""
     length, width, gc, belt, cabin = _LENGTH, p.width, p.ground_clearance, p.belt, p.cabin

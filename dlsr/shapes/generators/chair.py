@@ -10,7 +10,7 @@ import numpy as np
 
 from dlsr.shapes.builders import _about, _box, _cylinder, _frustum, _rbox, _sphere, _tube
 from dlsr.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.legs import _legs, _stretchers
+from dlsr.shapes.furniture import _legs, _stretchers
 from dlsr.shapes.parts import Part
 from dlsr.shapes.rotations import _rotation
 
@@ -204,11 +204,6 @@ def build_chair(p: ChairParams, d: _Draft) -> None:
     _build_back(p, d)
     if p.arms is not None:
         _build_arms(p, p.arms, d)
-
-
-def chair(rng: np.random.Generator, d: _Draft) -> None:
-    """A random chair added to `d`."""
-    build_chair(draw_chair(rng), d)
 
 
 def _seat_bottom(p: ChairParams) -> float:

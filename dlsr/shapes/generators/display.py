@@ -127,11 +127,6 @@ def build_display(p: DisplayParams, d: _Draft) -> None:
             d.add(_box((0.0, 0.008, z), (length, 0.008, 0.015), name="foot"))
 
 
-def display(rng: np.random.Generator, d: _Draft) -> None:
-    """A random display added to `d`."""
-    build_display(draw_display(rng), d)
-
-
 def _build_stand(p: DisplayParams, stand: DisplayStand, back_x: float, yc: float, d: _Draft) -> None:
     nd, nz, bt, reach = stand.neck_depth, stand.neck_half_width, stand.base_thickness, stand.reach
     x_n = back_x - nd / 2 + _EMBED

@@ -169,11 +169,6 @@ def build_lamp(p: LampParams, d: _Draft) -> None:
         d.add(_torus(centre, ring.ring, ring.tube, axis=(1.0, 0.0, 0.0), name="ring"))
 
 
-def lamp(rng: np.random.Generator, d: _Draft) -> None:
-    """A random lamp added to `d`."""
-    build_lamp(draw_lamp(rng), d)
-
-
 def _build_base(base: LampBase, d: _Draft, x: float = 0.0) -> float:
     """A lamp base centred at (x, 0, 0); returns the height its stem starts at."""
     d.style.append(f"{base.kind}-base")

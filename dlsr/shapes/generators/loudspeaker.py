@@ -115,11 +115,6 @@ def build_loudspeaker(p: LoudspeakerParams, d: _Draft) -> None:
         d.add(_box((0.0, 0.01, 0.0), (foot_x, 0.01, foot_z), name="foot-plate"))
 
 
-def loudspeaker(rng: np.random.Generator, d: _Draft) -> None:
-    """A random loudspeaker added to `d`."""
-    build_loudspeaker(draw_loudspeaker(rng), d)
-
-
 def _drivers(p: LoudspeakerParams, y0: float, hx: float, hz: float) -> tuple[list[Part], list[Part]]:
     """The drivers from the top down, a tweeter then the woofers, above the port: (dents in the cabinet, parts)."""
     low = y0 + (0.03 + 2 * p.port_radius if p.port != "none" else 0.02)

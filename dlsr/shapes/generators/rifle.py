@@ -169,11 +169,6 @@ def build_rifle(p: RifleParams, d: _Draft) -> None:
         d.style.append("bipod")
 
 
-def rifle(rng: np.random.Generator, d: _Draft) -> None:
-    """A random rifle added to `d`."""
-    build_rifle(draw_rifle(rng), d)
-
-
 def _build_stock(p: RifleParams, stock: RifleStock, d: _Draft) -> None:
     hr, wr, xr0, yr = p.receiver_height, p.receiver_width, _RECEIVER_REAR, 0.0
     butt_x = xr0 - stock.length

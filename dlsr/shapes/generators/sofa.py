@@ -10,7 +10,7 @@ import numpy as np
 
 from dlsr.shapes.builders import _about, _box, _rbox
 from dlsr.shapes.draft import OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.legs import _legs
+from dlsr.shapes.furniture import _legs
 from dlsr.shapes.rotations import _rotation
 
 _CUSHION_GAP = 0.004
@@ -144,11 +144,6 @@ def build_sofa(p: SofaParams, d: _Draft) -> None:
         if p.chaise:
             corners.append((x_front - 0.05, p.chaise_side * (hz - 0.05)))
         d.add(*_legs(corners, base_y + OVERLAP, p.leg_radius, p.leg_profile)[0])
-
-
-def sofa(rng: np.random.Generator, d: _Draft) -> None:
-    """A random sofa added to `d`."""
-    build_sofa(draw_sofa(rng), d)
 
 
 def _build_arms(p: SofaParams, sides: list[float], d: _Draft) -> None:

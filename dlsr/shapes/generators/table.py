@@ -10,7 +10,7 @@ import numpy as np
 
 from dlsr.shapes.builders import _box, _cylinder, _ellipse, _extrude, _frustum, _rbox, _revolve, _tube
 from dlsr.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.legs import _legs, _stretchers
+from dlsr.shapes.furniture import PanelHole, _legs, _stretchers, draw_panel_holes, panel_hole
 
 _SUPPORT_WEIGHTS: dict[str, dict[str, float]] = {
     "rect": {"legs": 0.45, "trestle": 0.25, "panels": 0.2, "pedestal": 0.1},
@@ -64,18 +64,11 @@ class TableTrestle:
 
 
 @dataclass(frozen=True)
-class TablePanelHole:
-    height: float  # centre height as a fraction of the underside's height
-    half_width: float  # fraction of the panel's half width
-    half_height: float  # fraction of the underside's height
-
-
-@dataclass(frozen=True)
 class TablePanels:
     inset: float  # from the top's ends to the panels
     thickness: float
     half_width: float  # fraction of the top's half depth
-    holes: tuple[TablePanelHole | None, ...]  # each panel's cut-out, or None
+    holes: tuple[PanelHole | None, ...]  # each panel's cut-out, or None
     brace: str  # "none", "beam" or "modesty"
     brace_drop: float  # beam: below the underside; modesty: the modesty board's height
 
@@ -184,19 +177,14 @@ def _draw_trestle(rng: np.random.Generator) -> TableTrestle:
 def _draw_panels(rng: np.random.Generator) -> TablePanels:
     inset, thickness = _u(rng, 0.0, 0.15), _u(rng, 0.03, 0.06)
     half_width = _u(rng, 0.75, 0.95)
-    holes = []
-    for _ in range(2):
-        hole = None
-        if rng.random() < 0.4:
-            hole = TablePanelHole(_u(rng, 0.4, 0.6), _u(rng, 0.3, 0.5), _u(rng, 0.12, 0.25))
-        holes.append(hole)
+    holes = draw_panel_holes(rng, (0.4, 0.6), (0.3, 0.5))
     brace = _pick(rng, {"none": 0.3, "beam": 0.45, "modesty": 0.25})
     drop = 0.0
     if brace == "beam":
         drop = _u(rng, 0.12, 0.3)
     elif brace == "modesty":
         drop = _u(rng, 0.15, 0.35)
-    return TablePanels(inset, thickness, half_width, tuple(holes), brace, drop)
+    return TablePanels(inset, thickness, half_width, holes, brace, drop)
 
 
 def build_table(p: TableParams, d: _Draft) -> None:
@@ -221,11 +209,6 @@ def build_table(p: TableParams, d: _Draft) -> None:
         _build_trestle(p, p.trestle, d)
     elif p.panels is not None:
         _build_panels(p, p.panels, d)
-
-
-def table(rng: np.random.Generator, d: _Draft) -> None:
-    """A random table added to `d`."""
-    build_table(draw_table(rng), d)
 
 
 def _underside(p: TableParams) -> float:
@@ -314,8 +297,7 @@ def _build_panels(p: TableParams, panels: TablePanels, d: _Draft) -> None:
     for sz, hole in zip((-1.0, 1.0), panels.holes, strict=True):
         d.add(_box((0.0, y_leg / 2, sz * zp), (px, y_leg / 2, pt / 2), name="panel"))
         if hole is not None:
-            centre = (0.0, y_under * hole.height, sz * zp)
-            d.cut(_box(centre, (px * hole.half_width, y_under * hole.half_height, pt), name="panel-hole"))
+            d.cut(panel_hole(hole, y_under, sz * zp, px, pt, name="panel-hole"))
             d.style.append("pierced")
     if panels.brace == "beam":
         d.add(_box((-px * 0.7, y_under - panels.brace_drop, 0.0), (0.02, 0.04, zp), name="beam"))

@@ -141,11 +141,6 @@ def build_telephone(p: TelephoneParams, d: _Draft) -> None:
         d.add(_box((0.0, h * 0.7, w / 2), (t / 4, p.button, 0.006), name="button"))
 
 
-def telephone(rng: np.random.Generator, d: _Draft) -> None:
-    """A random telephone added to `d`."""
-    build_telephone(draw_telephone(rng), d)
-
-
 def _build_flip(p: TelephoneParams, flip: tuple[float, float], d: _Draft) -> None:
     h, w, t = _HEIGHT, p.width, p.thickness
     h1 = h * flip[0]

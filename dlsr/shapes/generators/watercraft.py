@@ -222,11 +222,6 @@ def build_watercraft(p: WatercraftParams, d: _Draft) -> None:
         _build_rig(p.rig, d, p.mast_x, deck, _LENGTH / 2)
 
 
-def watercraft(rng: np.random.Generator, d: _Draft) -> None:
-    """A random vessel added to `d`."""
-    build_watercraft(draw_watercraft(rng), d)
-
-
 def _plan_width(x: np.ndarray, length: float, beam: float, transom: float) -> np.ndarray:
     """Half width of a hull's plan at stations x: widest just aft of midships, a point at the bow."""
     xs, xb, xm = -length / 2, length / 2, -0.1 * length

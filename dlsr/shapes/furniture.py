@@ -1,13 +1,15 @@
-"""Furniture legs and the stretchers between them, shared by chairs, tables and benches."""
+"""Furniture parts shared by chairs, tables, benches, sofas and cabinets: legs, stretchers, pierced panels."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from dlsr.shapes.builders import _box, _frustum, _tube
+from dlsr.shapes.draft import _u
 from dlsr.shapes.parts import Part
 
 
@@ -48,3 +50,33 @@ def _legs(
             parts.append(_frustum(foot, top, foot_radius, radius, name="leg"))
         axes.append((foot, top))
     return parts, axes
+
+
+@dataclass(frozen=True)
+class PanelHole:
+    """A rectangular cut-out through an upright panel (a bench's end, a table's panel leg), sized by the panel."""
+
+    height: float  # centre height as a fraction of the panel's height
+    half_width: float  # fraction of the panel's half width
+    half_height: float  # fraction of the panel's height
+
+
+def draw_panel_holes(
+    rng: np.random.Generator, heights: tuple[float, float], half_widths: tuple[float, float]
+) -> tuple[PanelHole | None, ...]:
+    """For each of a pair of panels, a cut-out (with probability 0.4) or None; centre heights and half widths are
+    drawn from the given ranges."""
+    holes = []
+    for _ in range(2):
+        hole = None
+        if rng.random() < 0.4:
+            hole = PanelHole(_u(rng, *heights), _u(rng, *half_widths), _u(rng, 0.12, 0.25))
+        holes.append(hole)
+    return tuple(holes)
+
+
+def panel_hole(hole: PanelHole, panel_height: float, z: float, half_width: float, thickness: float, name: str) -> Part:
+    """The box cut out of a panel standing on the floor at z, centred on x = 0, of the given height and half width;
+    the box is as deep as the panel is thick on either side, so it cuts right through."""
+    centre = (0.0, panel_height * hole.height, z)
+    return _box(centre, (half_width * hole.half_width, panel_height * hole.half_height, thickness), name=name)
