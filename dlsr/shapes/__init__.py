@@ -31,7 +31,8 @@ Canonical frame (ShapeNet v1 as 3D-R2N2 uses it; checked on the real samples in 
 Where things are: `parts` (the `Part` type), `fields` and `tessellation` (each primitive's signed distance and
 mesh), `shape` (the `Shape` type and its booleans), `repair` (clean-up after the booleans), `builders`, `rotations`,
 `draft` and `furniture` (what the generators build with), `generators/` (one module per category), `registry`
-(`generate`) and `synsets` (`CATEGORIES`).
+(`generate`) and `synsets` (`CATEGORIES`). Underscored names are the package's own, shared between its modules;
+the public API is what this module exports.
 """
 
 from dlsr.shapes.parts import Part, PartKind
