@@ -132,8 +132,19 @@ def build_rifle(p: RifleParams, d: _Draft) -> None:
         mag = _box((mx, y_under + OVERLAP - ml / 2, 0.0), (mw / 2, ml / 2, wr / 2 * 0.8), name="magazine")
         d.add(*_about([mag], _rotation((0.0, 0.0, 1.0), tilt), (mx, y_under, 0.0)))
         d.style.append("magazine")
-    top = yr + hr / 2
     d.style.append(p.sight)
+    _build_sight(p, xr1, yr + hr / 2, d)
+    if p.bipod is not None:
+        offset, spread, bl = p.bipod
+        bx = xr1 + offset
+        for sz in (-1.0, 1.0):
+            d.add(_tube([(bx, by, 0.0), (bx + 0.03, by - bl, sz * spread)], 0.005, name="bipod"))
+        d.style.append("bipod")
+
+
+def _build_sight(p: RifleParams, xr1: float, top: float, d: _Draft) -> None:
+    """A scope on two mounts or a carry handle on the receiver's top at height `top` (receiver front at xr1)."""
+    xr0 = _RECEIVER_REAR
     if p.sight == "scope":
         rs, ls, mh, bell_factor = p.scope
         x0 = (xr0 + xr1) / 2 - ls / 2
@@ -161,12 +172,6 @@ def build_rifle(p: RifleParams, d: _Draft) -> None:
             (xr1 - 0.04, top - SHALLOW_OVERLAP, 0.0),
         ]
         d.add(_tube(path, 0.006, name="carry-handle"))
-    if p.bipod is not None:
-        offset, spread, bl = p.bipod
-        bx = xr1 + offset
-        for sz in (-1.0, 1.0):
-            d.add(_tube([(bx, by, 0.0), (bx + 0.03, by - bl, sz * spread)], 0.005, name="bipod"))
-        d.style.append("bipod")
 
 
 def _build_stock(p: RifleParams, stock: RifleStock, d: _Draft) -> None:
