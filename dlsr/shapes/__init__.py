@@ -31,13 +31,13 @@ Canonical frame (ShapeNet v1 as 3D-R2N2 uses it; checked on the real samples in 
 Where things are: `parts` (the `Part` type), `fields` and `tessellation` (each primitive's signed distance and
 mesh), `shape` (the `Shape` type and its booleans), `repair` (clean-up after the booleans), `builders`, `rotations`,
 `draft` and `furniture` (what the generators build with), `generators/` (one module per category), `registry`
-(`generate`) and `synsets` (`CATEGORIES`). Underscored names are the package's own, shared between its modules;
-the public API is what this module exports.
+(`generate`); the category table is `dlsr.conventions.CATEGORIES`. Underscored names are the package's own,
+shared between its modules; the public API is what this module exports.
 """
 
+from dlsr.conventions import CATEGORIES, category_id
 from dlsr.shapes.parts import Part, PartKind
 from dlsr.shapes.registry import generate
 from dlsr.shapes.shape import Shape
-from dlsr.shapes.synsets import CATEGORIES, category_id
 
 __all__ = ["CATEGORIES", "Part", "PartKind", "Shape", "category_id", "generate"]

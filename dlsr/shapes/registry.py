@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from dlsr.conventions import CATEGORIES, category_id
 from dlsr.errors import ConfigError
 from dlsr.shapes.draft import _Draft
 from dlsr.shapes.generators.airplane import build_airplane, draw_airplane
@@ -24,7 +25,6 @@ from dlsr.shapes.generators.table import build_table, draw_table
 from dlsr.shapes.generators.telephone import build_telephone, draw_telephone
 from dlsr.shapes.generators.watercraft import build_watercraft, draw_watercraft
 from dlsr.shapes.shape import Shape
-from dlsr.shapes.synsets import CATEGORIES, category_id
 
 
 def generate(category: str, seed: int) -> Shape:

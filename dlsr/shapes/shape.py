@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dlsr.conventions import CATEGORIES
 from dlsr.errors import ConfigError
 from dlsr.shapes.fields import _box_lower_bound
 from dlsr.shapes.parts import Part
 from dlsr.shapes.repair import _clean
-from dlsr.shapes.synsets import CATEGORIES
 from dlsr.shapes.tessellation import _check_manifold, _manifold3d
 
 if TYPE_CHECKING:
