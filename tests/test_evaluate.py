@@ -1103,8 +1103,11 @@ def test_cli_interrupt_and_kill_stop_the_workers(synth: Path, tmp_path: Path) ->
     def start(*extra: str) -> tuple[subprocess.Popen[bytes], list[int]]:
         # Output to a file, not a pipe: orphaned workers would hold a pipe open and hang the test instead of failing it.
         with (tmp_path / "stderr.txt").open("wb") as log:
+            # A suite started in the background (`pytest &`) ignores SIGINT, and children inherit that: give the
+            # command the default disposition a terminal gives it.
             process = subprocess.Popen([*command, *extra], stdout=subprocess.DEVNULL, stderr=log,
-                                       start_new_session=True, env=environment)  # fmt: skip
+                                       start_new_session=True, env=environment,
+                                       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
         deadline = time.monotonic() + 120
         scored_before = len(results.read_text().splitlines()) if results.exists() else 0
         while time.monotonic() < deadline and process.poll() is None:
