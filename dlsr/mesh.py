@@ -125,9 +125,12 @@ def angle_weighted_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarra
             np.linalg.norm(towards_next, axis=1) * np.linalg.norm(towards_last, axis=1)
         )
         angles[:, corner] = np.arccos(np.clip(cosine, -1.0, 1.0))
-    summed = np.zeros((len(vertices), 3))
-    for corner in range(3):
-        np.add.at(summed, faces[valid, corner], face_normals * angles[:, corner, None])
+    # Per-vertex sums by bincount, one coordinate at a time: several times faster than np.add.at.
+    corner_vertices = faces[valid].T.ravel()  # corner 0 of every face, then corner 1, then corner 2
+    weighted = (face_normals[None] * angles.T[:, :, None]).reshape(-1, 3)
+    summed = np.stack(
+        [np.bincount(corner_vertices, weights=weighted[:, axis], minlength=len(vertices)) for axis in range(3)], axis=1
+    )
     norm = np.linalg.norm(summed, axis=1, keepdims=True)
     return np.divide(summed, norm, out=np.zeros_like(summed), where=norm > 0)
 
