@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from dlsr.checkpoint import DEFAULT_WEIGHTS_FILE, find_weights, read_weights_info
-from dlsr.datasets import ObjectRecord, read_sdf_grid
 from dlsr.metrics import iou_sdf
 from dlsr.pipeline import load_model, predict_sdf
+from dlsr.train.arrays import ObjectRecord, read_sdf_grid
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_CARD = ROOT / "weights" / "README.md"

@@ -18,9 +18,8 @@ import torch
 from typer.testing import CliRunner
 
 from conftest import TINY_CATEGORIES, TINY_CONFIG, make_tiny_dataset, realdata_path
-from dlsr.checkpoint import load_weights
+from dlsr.checkpoint import load_weights, read_training_state
 from dlsr.cli import app
-from dlsr.datasets import load_split_arrays, read_split
 from dlsr.errors import ConfigError, DatasetError, WeightsError
 from dlsr.sdf import Grid
 from dlsr.train import (
@@ -32,11 +31,11 @@ from dlsr.train import (
     load_run_config,
     lr_factor,
     read_metrics,
-    read_state,
     run_config_from_dict,
     score_split,
     train,
 )
+from dlsr.train.arrays import load_split_arrays, read_split
 
 CATEGORIES = TINY_CATEGORIES
 
@@ -80,7 +79,7 @@ def test_a_run_writes_checkpoints_metrics_and_exportable_weights(tiny_dataset: P
     assert [r["epoch"] for r in records] == [1, 2]
     assert set(records[0]["train"]) == {"surface", "eikonal", "region", "surface_points", "loss"}
     assert set(records[-1]["val_iou_by_category"]) == set(CATEGORIES)
-    assert read_state(out / "last.pt")["epoch"] == 2
+    assert read_training_state(out / "last.pt")["epoch"] == 2
     weights = export_weights(out, tmp_path / "tiny.safetensors", metrics={"note": "test"})
     model, info = load_weights(weights)
     assert info.arch == "dlsr-lite" and info.grid == Grid(16)
@@ -91,7 +90,7 @@ def test_a_run_writes_checkpoints_metrics_and_exportable_weights(tiny_dataset: P
     scores = score_split(tiny_dataset, weights=weights, split="test", device="cpu").summary()
     assert set(scores["categories"]) == set(CATEGORIES) and 0.0 <= scores["class_mean"] <= 1.0
     from_run = score_split(tiny_dataset, weights=out, split="test", device="cpu").summary()
-    best = read_state(out / "best.pt")
+    best = read_training_state(out / "best.pt")
     exported = model.state_dict()
     for key, tensor in exported.items():  # the export stores float16 by default
         stored = best["model"][key]
@@ -126,11 +125,11 @@ def test_resume_continues_exactly(tiny_dataset: Path, tmp_path: Path) -> None:
 
     with pytest.raises(_Interrupt):
         train(tiny_dataset, broken, config, progress=stop_in_second_epoch)
-    state = read_state(broken / "last.pt")
+    state = read_training_state(broken / "last.pt")
     assert (state["epoch"], state["step"]) == (1, 1)  # the save after step 2 never happened: one step is redone
     train(tiny_dataset, broken, config, resume=True)
 
-    expected, resumed = read_state(straight / "last.pt"), read_state(broken / "last.pt")
+    expected, resumed = read_training_state(straight / "last.pt"), read_training_state(broken / "last.pt")
     for key, tensor in expected["model"].items():
         assert torch.equal(tensor, resumed["model"][key]), key
     assert [r["epoch"] for r in read_metrics(broken)] == [1, 2]
@@ -225,7 +224,7 @@ def test_cli_errors_for_missing_data_config_and_runs(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "not a training run" in result.stderr
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(WeightsError, match="not a readable training state"):
-        read_state(tmp_path / "bad.pt")
+        read_training_state(tmp_path / "bad.pt")
 
 
 def test_dataset_reader_errors_and_cache_reuse(tiny_dataset: Path, tmp_path: Path) -> None:
@@ -399,9 +398,9 @@ def test_export_which_is_a_usage_error(tmp_path: Path) -> None:
 def test_a_run_whose_loss_turns_non_finite_stops_and_keeps_the_last_good_state(
     tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dlsr import train as train_module
+    from dlsr.train import loop as train_loop
 
-    real = train_module.compute_loss
+    real = train_loop.compute_loss
     calls = itertools.count()
 
     def poisoned(*args: Any, **kwargs: Any) -> Any:
@@ -410,12 +409,12 @@ def test_a_run_whose_loss_turns_non_finite_stops_and_keeps_the_last_good_state(
             result.loss = result.loss * float("nan")
         return result
 
-    monkeypatch.setattr(train_module, "compute_loss", poisoned)
+    monkeypatch.setattr(train_loop, "compute_loss", poisoned)
     out = tmp_path / "run"
     result = cli_train(tiny_dataset, out, write_toml(tmp_path / "c.toml", tiny_values(epochs=3)))
     assert_one_line_error(result, 1, "the loss became nan at epoch 2, step 2", f"{out / 'last.pt'} keeps")
     for name in ("last.pt", "best.pt"):
-        state = read_state(out / name)
+        state = read_training_state(out / name)
         assert state["epoch"] == 1, name
         assert all(torch.isfinite(t).all() for t in state["model"].values() if t.is_floating_point()), name
     text = (out / "metrics.jsonl").read_text()
@@ -426,9 +425,9 @@ def test_a_run_whose_loss_turns_non_finite_stops_and_keeps_the_last_good_state(
 def test_weights_that_turn_non_finite_are_never_scored_or_saved(
     tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dlsr import train as train_module
+    from dlsr.train import loop as train_loop
 
-    real = train_module.make_optimizer
+    real = train_loop.make_optimizer
 
     def make(model: torch.nn.Module, config: TrainConfig) -> torch.optim.AdamW:
         optimizer = real(model, config)
@@ -445,11 +444,11 @@ def test_weights_that_turn_non_finite_are_never_scored_or_saved(
         optimizer.step = types.MethodType(poisoned_step, optimizer)  # type: ignore[method-assign]
         return optimizer
 
-    monkeypatch.setattr(train_module, "make_optimizer", make)
+    monkeypatch.setattr(train_loop, "make_optimizer", make)
     out = tmp_path / "run"
     result = cli_train(tiny_dataset, out, write_toml(tmp_path / "c.toml", tiny_values(epochs=2)))
     assert_one_line_error(result, 1, "the weights became non-finite", "epoch 2, step 4")
-    assert read_state(out / "last.pt")["epoch"] == 1 and [r["epoch"] for r in read_metrics(out)] == [1]
+    assert read_training_state(out / "last.pt")["epoch"] == 1 and [r["epoch"] for r in read_metrics(out)] == [1]
 
 
 def test_a_learning_rate_that_diverges_stops_the_run(tiny_dataset: Path, tmp_path: Path) -> None:
@@ -551,7 +550,7 @@ def test_pooled_datasets_and_init_from_weights(tiny_dataset: Path, tmp_path: Pat
     train([tiny_dataset, other], pooled, run_config_from_dict(values))
     record = json.loads((pooled / "run.json").read_text())
     assert [Path(entry["path"]) for entry in record["data"]] == [tiny_dataset.resolve(), other.resolve()]
-    trained = read_state(pooled / "last.pt")["model"]
+    trained = read_training_state(pooled / "last.pt")["model"]
     # At a negligible learning rate the run ends where the weights it started from were (AdamW's first steps
     # move each weight by about lr; BatchNorm's running statistics move regardless, so only parameters count).
     for key, tensor in start.items():
@@ -577,7 +576,7 @@ def test_a_run_on_a_finer_grid_grows_from_coarser_weights(tiny_dataset: Path, tm
     values = tiny_values(epochs=1, init=str(coarse), lr=1e-12, warmup_steps=0)
     values["model"] = {**values["model"], "resolution": 32, "decoder_channels": [16, 8, 8], "decoder_convs": [1, 0, 1]}
     train(tiny_dataset, tmp_path / "fine", run_config_from_dict(values))
-    trained = read_state(tmp_path / "fine" / "last.pt")["model"]
+    trained = read_training_state(tmp_path / "fine" / "last.pt")["model"]
     assert trained["template"].shape == (32, 32, 32)
     for key, tensor in load_weights(coarse)[0].named_parameters():
         if key != "template":
