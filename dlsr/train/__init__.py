@@ -8,8 +8,9 @@
     rundir.py       the run folder: run.json, metrics.jsonl, last.pt / best.pt, the model of a run
     score.py        sign IoU of a model on a split: validation and `dlsr train score`
     export.py       a run's model as a weights file: `dlsr train export`
+    calibrate.py    the iso-level a model's surface is taken at, measured on validation splits: `dlsr train calibrate`
 
-The level calibration of `dlsr train calibrate` is `dlsr.calibrate`; checkpoint formats are `dlsr.checkpoint`.
+The on-disk formats of weights and training states are `dlsr.checkpoint`'s.
 """
 
 from dlsr.train.augment import augment_views, batch_generator
