@@ -137,3 +137,9 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
 def _no_weights_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
     """$DLSR_WEIGHTS from the developer's shell must not change what a test sees."""
     monkeypatch.delenv("DLSR_WEIGHTS", raising=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two categories of five procedural objects, three 64-pixel views each, ground truth at 16^3."""
+    return make_tiny_dataset(tmp_path_factory.mktemp("data") / "tiny", views=3, points=500, surface_points=1000)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
 import subprocess
 import sys
 import types
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -20,13 +18,10 @@ from typer.testing import CliRunner
 from conftest import TINY_CATEGORIES, TINY_CONFIG, make_tiny_dataset, realdata_path
 from dlsr.checkpoint import load_weights, read_training_state
 from dlsr.cli import app
-from dlsr.errors import ConfigError, DatasetError, WeightsError
+from dlsr.errors import ConfigError, WeightsError
 from dlsr.sdf import Grid
 from dlsr.train import (
-    AugmentConfig,
     TrainConfig,
-    augment_views,
-    batch_generator,
     export_weights,
     load_run_config,
     lr_factor,
@@ -35,15 +30,8 @@ from dlsr.train import (
     score_split,
     train,
 )
-from dlsr.train.arrays import load_split_arrays, read_split
 
 CATEGORIES = TINY_CATEGORIES
-
-
-@pytest.fixture(scope="session")
-def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two categories of five procedural objects, three 64-pixel views each, ground truth at 16^3."""
-    return make_tiny_dataset(tmp_path_factory.mktemp("data") / "tiny", views=3, points=500, surface_points=1000)
 
 
 def tiny_values(**train: Any) -> dict[str, Any]:
@@ -227,59 +215,6 @@ def test_cli_errors_for_missing_data_config_and_runs(tmp_path: Path) -> None:
         read_training_state(tmp_path / "bad.pt")
 
 
-def test_dataset_reader_errors_and_cache_reuse(tiny_dataset: Path, tmp_path: Path) -> None:
-    records = read_split(tiny_dataset, "train")
-    assert len(records) == 6 and {r.category for r in records} == set(CATEGORIES)
-    with pytest.raises(DatasetError, match="no train split for categories 99999999"):
-        read_split(tiny_dataset, "train", ["99999999"])
-    with pytest.raises(DatasetError, match="unknown split"):
-        read_split(tiny_dataset, "training")
-    from dlsr.data import PreprocessConfig
-
-    cache = tmp_path / "cache"
-    arrays = load_split_arrays(
-        tiny_dataset, "val", grid=Grid(8), preprocess=PreprocessConfig(image_size=32), cache_dir=cache
-    )
-    assert arrays.images.shape == (2, 3, 32, 32, 4) and arrays.sdf.shape == (2, 8, 8, 8)  # resampled 16 -> 8
-    files = list(cache.iterdir())
-    stamp = files[0].stat().st_mtime_ns
-    again = load_split_arrays(
-        tiny_dataset, "val", grid=Grid(8), preprocess=PreprocessConfig(image_size=32), cache_dir=cache
-    )
-    assert list(cache.iterdir()) == files and files[0].stat().st_mtime_ns == stamp
-    np.testing.assert_array_equal(again.images, arrays.images)
-    # The cache holds exactly what inference prepares.
-    from dlsr.data import load_image
-
-    prepared = load_image(arrays.records[0].rendering(1), PreprocessConfig(image_size=32))
-    np.testing.assert_array_equal(arrays.images[0, 1, ..., :3], prepared.pixels)
-
-    broken = tmp_path / "broken"
-    shutil.copytree(tiny_dataset, broken, ignore=shutil.ignore_patterns(".dlsr-cache"))
-    target = broken / arrays.records[0].key / "sdf.npz"
-    target.write_bytes(b"garbage")
-    with pytest.raises(DatasetError, match=r"sdf\.npz: unreadable"):
-        load_split_arrays(broken, "val", grid=Grid(8), preprocess=PreprocessConfig(image_size=32), cache_dir=cache)
-
-
-def test_augmentation_is_seeded_and_recomposites_the_background() -> None:
-    size = 16
-    views = torch.zeros(2, size, size, 4, dtype=torch.uint8)
-    views[..., :3] = 255  # white background everywhere ...
-    views[:, 4:12, 4:12, :3] = torch.tensor([200, 10, 10], dtype=torch.uint8)  # ... around a red square
-    views[:, 4:12, 4:12, 3] = 255
-    plain = AugmentConfig(channel_permutation=False, colour_jitter=0, background_probability=1.0, crop_jitter=0)
-    first = augment_views(views, plain, batch_generator(0, 0, 0, 0), (255, 255, 255))
-    second = augment_views(views, plain, batch_generator(0, 0, 0, 0), (255, 255, 255))
-    assert torch.equal(first, second)
-    corner = first[:, :, 0, 0]
-    assert not torch.allclose(corner, torch.ones_like(corner))  # the background changed colour
-    assert torch.allclose(first[:, :, 8, 8], torch.tensor([200 / 255, 10 / 255, 10 / 255]).expand(2, 3), atol=1e-6)
-    permuted = augment_views(views, AugmentConfig(0.0, 0.0, 0.0, 0.0), batch_generator(0, 0, 0, 0), (255,) * 3)
-    full = augment_views(views, AugmentConfig(), batch_generator(1, 0, 0, 0), (255,) * 3)
-    assert permuted.shape == full.shape == (2, 3, size, size) and 0 <= full.min() and full.max() <= 1
-
-
 def test_schedule_warms_up_then_decays() -> None:
     config = TrainConfig(warmup_steps=10, final_lr_fraction=0.1)
     factors = [lr_factor(step, 110, config) for step in range(111)]
@@ -287,23 +222,6 @@ def test_schedule_warms_up_then_decays() -> None:
     assert all(a <= b for a, b in itertools.pairwise(factors[:11]))
     assert all(a >= b for a, b in itertools.pairwise(factors[10:]))
     assert factors[-1] == pytest.approx(0.1)
-
-
-def test_a_full_disk_while_caching_is_a_one_line_error(
-    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import errno
-
-    from dlsr.data import PreprocessConfig
-
-    def no_space(*args: Any, **kwargs: Any) -> Any:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(np.lib.format, "open_memmap", no_space)
-    cache = tmp_path / "cache"
-    with pytest.raises(DatasetError, match=r"No space left on device.*free disk space"):
-        load_split_arrays(tiny_dataset, "val", grid=Grid(8), preprocess=PreprocessConfig(32), cache_dir=cache)
-    assert [p.name for p in cache.iterdir()] == []  # no temporary file left behind
 
 
 def test_training_runs_on_prepared_real_meshes(tmp_path: Path) -> None:
@@ -512,30 +430,6 @@ def test_an_out_folder_under_a_file_is_one_line(tiny_dataset: Path, tmp_path: Pa
     config = write_toml(tmp_path / "c.toml", tiny_values(epochs=1))
     result = cli_train(tiny_dataset, tmp_path / "file" / "run", config)
     assert_one_line_error(result, 1, "cannot create the folder", "is a file")
-
-
-def test_photo_augmentations_grey_blur_and_noise() -> None:
-    size = 16
-    views = torch.zeros(4, size, size, 4, dtype=torch.uint8)
-    views[..., :3] = 255
-    views[:, 4:12, 4:12, :3] = torch.tensor([200, 10, 10], dtype=torch.uint8)
-    views[:, 4:12, 4:12, 3] = 255
-    off = {"channel_permutation": False, "colour_jitter": 0.0, "background_probability": 0.0, "crop_jitter": 0.0}
-    plain = augment_views(views, AugmentConfig(**off), batch_generator(0, 0, 0, 0), (255,) * 3)
-    grey = augment_views(
-        views, AugmentConfig(**off, greyscale_probability=1.0), batch_generator(0, 0, 0, 0), (255,) * 3
-    )
-    assert torch.allclose(grey[:, 0], grey[:, 1]) and torch.allclose(grey[:, 1], grey[:, 2])
-    expected = 0.299 * 200 / 255 + 0.587 * 10 / 255 + 0.114 * 10 / 255  # BT.601 luma, as Pillow's "L"
-    assert grey[0, 0, 8, 8].item() == pytest.approx(expected, abs=1e-6)
-    blurred = augment_views(views, AugmentConfig(**off, blur_probability=1.0), batch_generator(0, 0, 0, 0), (255,) * 3)
-    assert torch.allclose(blurred.mean(dim=(2, 3)), plain.mean(dim=(2, 3)), atol=0.02)  # blur keeps the mean
-    edge = (plain[:, 0, 8, 3] - plain[:, 0, 8, 4]).abs()  # background | red square: a sharp step
-    assert ((blurred[:, 0, 8, 3] - blurred[:, 0, 8, 4]).abs() < edge).all()
-    noisy = augment_views(views, AugmentConfig(**off, noise=0.1), batch_generator(0, 0, 0, 0), (255,) * 3)
-    assert 0 < (noisy - plain)[:, :, 4:12, 4:12].std() < 0.1 and 0 <= noisy.min() and noisy.max() <= 1
-    with pytest.raises(ConfigError, match="blur_probability"):
-        AugmentConfig(blur_probability=1.5)
 
 
 def test_pooled_datasets_and_init_from_weights(tiny_dataset: Path, tmp_path: Path) -> None:
