@@ -7,7 +7,7 @@ A weights file holds the model's tensors plus JSON metadata (safetensors metadat
 * ``dlsr.arch``        registry name in `dlsr.models.MODELS`.
 * ``dlsr.config``      the architecture's config dataclass as JSON; the model is rebuilt from it.
 * ``dlsr.grid``        resolution, bound, sign convention, units and frame of the predicted SDF grid.
-* ``dlsr.preprocess``  the `dlsr.data.PreprocessConfig` the model was trained with.
+* ``dlsr.preprocess``  the `dlsr.image.PreprocessConfig` the model was trained with.
 * ``dlsr.provenance``  free-form JSON: version, date, commit, data recipe, training command, metrics, licence.
 * ``dlsr.level``       optional, JSON number: the iso-level (world units) at which the model's surface is taken
                        unless a user asks for another; absent means 0, the zero level set. A model whose SDF stays a
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from dlsr.data import PreprocessConfig
+    from dlsr.image import PreprocessConfig
 
 WEIGHTS_FORMAT = "1"
 DEFAULT_WEIGHTS_FILE = "dlsr-dls-32.safetensors"
@@ -145,7 +145,7 @@ def read_weights_info(path: str | os.PathLike[str]) -> WeightsInfo:
         WeightsError: the file is missing, not a safetensors file, truncated, of another format version, or its
             metadata is missing or invalid.
     """
-    from dlsr.data import PreprocessConfig
+    from dlsr.image import PreprocessConfig
     from dlsr.models import make_config
 
     file = Path(path)

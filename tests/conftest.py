@@ -90,7 +90,7 @@ def train_tiny_model(path: Path, steps: int = 150, seed: int = 0) -> TinyModel:
     import torch
 
     from dlsr.checkpoint import save_weights
-    from dlsr.data import PreprocessConfig, prepare_image, to_tensor
+    from dlsr.image import PreprocessConfig, prepare_image, to_tensor
     from dlsr.models import build_model
     from dlsr.sdf import Grid, box, sample_sdf
 

@@ -30,7 +30,7 @@ def test_dataset_reader_errors_and_cache_reuse(tiny_dataset: Path, tmp_path: Pat
         read_split(tiny_dataset, "train", ["99999999"])
     with pytest.raises(DatasetError, match="unknown split"):
         read_split(tiny_dataset, "training")
-    from dlsr.data import PreprocessConfig
+    from dlsr.image import PreprocessConfig
 
     cache = tmp_path / "cache"
     arrays = load_split_arrays(
@@ -45,7 +45,7 @@ def test_dataset_reader_errors_and_cache_reuse(tiny_dataset: Path, tmp_path: Pat
     assert list(cache.iterdir()) == files and files[0].stat().st_mtime_ns == stamp
     np.testing.assert_array_equal(again.images, arrays.images)
     # The cache holds exactly what inference prepares.
-    from dlsr.data import load_image
+    from dlsr.image import load_image
 
     prepared = load_image(arrays.records[0].rendering(1), PreprocessConfig(image_size=32))
     np.testing.assert_array_equal(arrays.images[0, 1, ..., :3], prepared.pixels)
@@ -63,7 +63,7 @@ def test_a_full_disk_while_caching_is_a_one_line_error(
 ) -> None:
     import errno
 
-    from dlsr.data import PreprocessConfig
+    from dlsr.image import PreprocessConfig
 
     def no_space(*args: Any, **kwargs: Any) -> Any:
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -19,8 +19,8 @@ from dlsr.checkpoint import (
     read_weights_info,
     save_weights,
 )
-from dlsr.data import PreprocessConfig
 from dlsr.errors import WeightsError
+from dlsr.image import PreprocessConfig
 from dlsr.models import build_model
 from dlsr.sdf import Grid
 

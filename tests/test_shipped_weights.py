@@ -54,7 +54,7 @@ def test_the_default_weights_ship_and_are_found_without_flags() -> None:
 
 
 def test_shipped_weights_reconstruct_unseen_objects_above_the_card_floor(unseen_objects: list[ObjectRecord]) -> None:
-    from dlsr.data import load_image
+    from dlsr.image import load_image
 
     model = load_model(find_weights(None, environ={}), "cpu")
     assert len(unseen_objects) == 13

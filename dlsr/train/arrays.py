@@ -30,8 +30,8 @@ import numpy as np
 
 from dlsr.config import config_to_dict
 from dlsr.conventions import SETTINGS_FILE, SPLITS
-from dlsr.data import PreprocessConfig, prepare_image_with_coverage, read_image
 from dlsr.errors import DatasetError, DlsrError
+from dlsr.image import PreprocessConfig, prepare_image_with_coverage, read_image
 from dlsr.sdf import Grid, resample_sdf
 
 CACHE_DIR = ".dlsr-cache"

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from dlsr.config import config_from_dict, config_to_dict
-from dlsr.data import PreprocessConfig
 from dlsr.errors import ConfigError, DlsrError
+from dlsr.image import PreprocessConfig
 from dlsr.levelset import ObjectiveConfig
 from dlsr.models import DEFAULT_ARCH, make_config
 

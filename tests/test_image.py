@@ -1,4 +1,4 @@
-"""Tests for dlsr.data: every format and mode, finding and framing the object, and refusing bad input.
+"""Tests for dlsr.image and dlsr.image_file: every format and mode, finding and framing the object, refusing bad input.
 
 Images are generated in `tmp_path`: an off-centre disc (or ring, or bar) on a plain background. With the default
 margin of 0.1 the object's longest side must fill 128 / 1.2 ~ 106.7 pixels of the output, centred.
@@ -17,18 +17,19 @@ import pytest
 from PIL import Image
 
 from conftest import REALDATA
-from dlsr import data
+from dlsr import image_file
 from dlsr.config import config_from_dict
-from dlsr.data import (
+from dlsr.errors import ConfigError, InputImageError
+from dlsr.image import (
     MAX_IMAGE_PIXELS,
     PreprocessConfig,
     load_image,
+    mask_png_bytes,
     png_bytes,
     prepare_image,
     read_image,
     to_tensor,
 )
-from dlsr.errors import ConfigError, InputImageError
 
 SIZE = 128
 EXTENT = SIZE / 1.2  # the object's longest side in the output, pixels, with the default margin
@@ -266,7 +267,7 @@ def test_sixteen_bit_is_scaled_not_clipped() -> None:
     ramp[0, 0], ramp[-1, -1] = 0, 65535
     image = Image.fromarray(np.pad(ramp, 8, constant_values=65535))
     assert image.mode == "I;16"
-    out = data._normalise_mode(image, "ramp")
+    out = image_file.normalise_mode(image, "ramp")
     assert np.array_equal(np.asarray(out)[8:-8, 8:-8, 0], np.arange(256, dtype=np.uint8).reshape(16, 16))
 
 
@@ -536,10 +537,10 @@ def test_zero_size_image_object_is_refused() -> None:
 def test_unsupported_mode_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Pillow 13 has no mode dlsr cannot handle, so pretend "L" is unknown to reach both checks
     path = write_case(tmp_path, "PNG", "L")
-    monkeypatch.setattr(data, "SUPPORTED_MODES", frozenset({"RGB"}))
+    monkeypatch.setattr(image_file, "SUPPORTED_MODES", frozenset({"RGB"}))
     with pytest.raises(InputImageError, match=r"unsupported colour mode 'L'"):
         read_image(path)
-    monkeypatch.setattr(data, "_TO_RGB", frozenset({"RGB"}))
+    monkeypatch.setattr(image_file, "_TO_RGB", frozenset({"RGB"}))
     with pytest.raises(InputImageError, match=r"^image: cannot read image: unsupported colour mode 'L'"):
         prepare_image(Image.fromarray(grey()))
 
@@ -756,7 +757,7 @@ def test_unknown_background_mode_is_refused() -> None:
 def test_mask_png_is_the_source_size(tmp_path: Path) -> None:
     big = Image.fromarray(np.asarray(_plain_scenes()["small"]))  # found on a 4x reduced copy
     prepared = prepare_image(big)
-    written = Image.open(io.BytesIO(data.mask_png_bytes(prepared)))
+    written = Image.open(io.BytesIO(mask_png_bytes(prepared)))
     assert written.size == (1600, 1200) and written.mode == "L"
     mask = np.asarray(written) >= 128
     assert mask[300, 1100] and not mask[0, 0]
