@@ -324,7 +324,7 @@ def prepare_object(task: ObjectTask, config: SynthConfig, out: Path, layout: str
 
     def build(folder: Path) -> None:
         from dlsr.groundtruth import MeshField, normalise
-        from dlsr.meshio import load_mesh, to_shapenet_v1_frame
+        from dlsr.mesh_input import load_mesh, to_shapenet_v1_frame
 
         mesh = to_shapenet_v1_frame(load_mesh(task.source), layout)  # its errors name the file
         try:
@@ -393,7 +393,7 @@ def prepare_dataset(
     Raises:
         DatasetError: `meshes` holds no mesh file, or `out` was made with other settings.
     """
-    from dlsr.meshio import find_meshes
+    from dlsr.mesh_input import find_meshes
 
     source = Path(meshes)
     if not source.is_dir():

@@ -12,7 +12,7 @@ from scipy.spatial import cKDTree
 from conftest import REALDATA
 from dlsr import groundtruth as gt
 from dlsr.errors import ConfigError, DlsrError, MeshError
-from dlsr.meshio import MESH_EXTENSIONS, MeshEntry, find_meshes, load_mesh, to_shapenet_v1_frame
+from dlsr.mesh_input import MESH_EXTENSIONS, MeshEntry, find_meshes, load_mesh, to_shapenet_v1_frame
 
 needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason=f"real data samples not found at {REALDATA}")
 
