@@ -318,28 +318,7 @@ def _cached_images(
     progress: Callable[[int, int], None] | None,
 ) -> np.ndarray:
     """The prepared views of `records`, from the cache or built into it; memory-mapped read-only."""
-    key = hashlib.sha256(
-        json.dumps(
-            {
-                "version": CACHE_VERSION,
-                "preprocess": config_to_dict(preprocess),
-                "views": views,
-                "objects": [r.key for r in records],
-                # A remade dataset has new files: their sizes and times change the key.
-                "stamp": [_stamp(r.rendering(v)) for r in records[:: max(1, len(records) // 64)] for v in views[:1]],
-            },
-            sort_keys=True,
-        ).encode()
-    ).hexdigest()[:16]
-    folder = Path(cache_dir) if cache_dir is not None else root / CACHE_DIR
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-")
-        probe.close()
-    except OSError:
-        folder = Path(tempfile.gettempdir()) / "dlsr-cache"
-        folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{split}-{preprocess.image_size}-{key}.npy"
+    path = _cache_path(root, split, records, views, preprocess, cache_dir)
     if path.is_file():
         try:
             cached = np.load(path, mmap_mode="r")
@@ -347,6 +326,7 @@ def _cached_images(
                 return cached
         except (OSError, ValueError):
             pass  # a damaged cache is rebuilt below
+    folder = path.parent
     size = preprocess.image_size
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
@@ -377,6 +357,40 @@ def _cached_images(
         Path(temporary).unlink(missing_ok=True)
         raise
     return np.load(path, mmap_mode="r")
+
+
+def _cache_path(
+    root: Path,
+    split: str,
+    records: list[ObjectRecord],
+    views: tuple[int, ...],
+    preprocess: PreprocessConfig,
+    cache_dir: str | os.PathLike[str] | None,
+) -> Path:
+    """Where the prepared views of `records` are cached: keyed by everything that changes their bytes, in
+    `cache_dir` (default `ROOT/.dlsr-cache/`), or the system's temporary folder when that is not writable."""
+    key = hashlib.sha256(
+        json.dumps(
+            {
+                "version": CACHE_VERSION,
+                "preprocess": config_to_dict(preprocess),
+                "views": views,
+                "objects": [r.key for r in records],
+                # A remade dataset has new files: their sizes and times change the key.
+                "stamp": [_stamp(r.rendering(v)) for r in records[:: max(1, len(records) // 64)] for v in views[:1]],
+            },
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()[:16]
+    folder = Path(cache_dir) if cache_dir is not None else root / CACHE_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-")
+        probe.close()
+    except OSError:
+        folder = Path(tempfile.gettempdir()) / "dlsr-cache"
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{split}-{preprocess.image_size}-{key}.npy"
 
 
 def _stamp(path: Path) -> list[int]:
