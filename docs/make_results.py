@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dlsr.shapes import CATEGORIES
+from dlsr.synth.shapes import CATEGORIES
 
 
 def table(rows: dict[str, dict[str, float]], columns: list[str]) -> str:

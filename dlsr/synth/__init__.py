@@ -2,9 +2,10 @@
 
     dataset.py    SynthConfig, the folder's settings, plan, splits and index (`dlsr data index`)
     objects.py    one object's files (mesh, SDF, samples, voxels, renderings), written atomically; the worker pool
-    writer.py     `dlsr data synth`: procedural objects from `dlsr.shapes`
+    writer.py     `dlsr data synth`: procedural objects from `dlsr.synth.shapes`
     prepare.py    `dlsr data prepare`: users' meshes from `dlsr.mesh_input`
     materials.py  random materials and lighting of the renderings
+    shapes/       the procedural objects of 13 categories, one generator module each (`dlsr.shapes` is the old path)
 
 The renderer (`dlsr.render`), cameras (`dlsr.camera`) and ground truth (`dlsr.groundtruth`) stay flat modules:
 evaluation and metrics use them too.

@@ -1,4 +1,4 @@
-"""`dlsr data synth`: a dataset of procedural objects (`dlsr.shapes`), rendered, with their ground truth."""
+"""`dlsr data synth`: a dataset of procedural objects (`dlsr.synth.shapes`), rendered, with their ground truth."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def synth_object(task: ObjectTask, config: SynthConfig, out: Path) -> ObjectResu
     """Generate, render and write one procedural object (skipped when already complete)."""
 
     def build(folder: Path) -> None:
-        from dlsr.shapes import generate
+        from dlsr.synth.shapes import generate
 
         seeds = seed_sequence(config, task)
         (shape_seed,) = seeds.generate_state(1, dtype=np.uint32)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlsr.shapes.builders import _box, _sphere, _tube
-from dlsr.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.furniture import _legs
+from dlsr.synth.shapes.builders import _box, _sphere, _tube
+from dlsr.synth.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
+from dlsr.synth.shapes.furniture import _legs
 
 
 @dataclass(frozen=True)

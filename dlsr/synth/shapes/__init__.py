@@ -36,8 +36,8 @@ shared between its modules; the public API is what this module exports.
 """
 
 from dlsr.conventions import CATEGORIES, category_id
-from dlsr.shapes.parts import Part, PartKind
-from dlsr.shapes.registry import generate
-from dlsr.shapes.shape import Shape
+from dlsr.synth.shapes.parts import Part, PartKind
+from dlsr.synth.shapes.registry import generate
+from dlsr.synth.shapes.shape import Shape
 
 __all__ = ["CATEGORIES", "Part", "PartKind", "Shape", "category_id", "generate"]

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlsr.shapes.builders import _about, _box, _cylinder, _ellipsoid, _extrude, _mirror_z, _revolve, _ring, _tube
-from dlsr.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.parts import Part
-from dlsr.shapes.rotations import _rotation
+from dlsr.synth.shapes.builders import _about, _box, _cylinder, _ellipsoid, _extrude, _mirror_z, _revolve, _ring, _tube
+from dlsr.synth.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
+from dlsr.synth.shapes.parts import Part
+from dlsr.synth.shapes.rotations import _rotation
 
 _LENGTH = 1.0
 """Every airplane's fuselage is one unit long, nose at +x."""

@@ -10,10 +10,10 @@ import numpy as np
 
 from dlsr.conventions import CATEGORIES
 from dlsr.errors import ConfigError
-from dlsr.shapes.fields import _box_lower_bound
-from dlsr.shapes.parts import Part
-from dlsr.shapes.repair import _clean
-from dlsr.shapes.tessellation import _check_manifold, _manifold3d
+from dlsr.synth.shapes.fields import _box_lower_bound
+from dlsr.synth.shapes.parts import Part
+from dlsr.synth.shapes.repair import _clean
+from dlsr.synth.shapes.tessellation import _check_manifold, _manifold3d
 
 if TYPE_CHECKING:
     import trimesh

@@ -10,21 +10,21 @@ import numpy as np
 
 from dlsr.conventions import CATEGORIES, category_id
 from dlsr.errors import ConfigError
-from dlsr.shapes.draft import _Draft
-from dlsr.shapes.generators.airplane import build_airplane, draw_airplane
-from dlsr.shapes.generators.bench import build_bench, draw_bench
-from dlsr.shapes.generators.cabinet import build_cabinet, draw_cabinet
-from dlsr.shapes.generators.car import build_car, draw_car
-from dlsr.shapes.generators.chair import build_chair, draw_chair
-from dlsr.shapes.generators.display import build_display, draw_display
-from dlsr.shapes.generators.lamp import build_lamp, draw_lamp
-from dlsr.shapes.generators.loudspeaker import build_loudspeaker, draw_loudspeaker
-from dlsr.shapes.generators.rifle import build_rifle, draw_rifle
-from dlsr.shapes.generators.sofa import build_sofa, draw_sofa
-from dlsr.shapes.generators.table import build_table, draw_table
-from dlsr.shapes.generators.telephone import build_telephone, draw_telephone
-from dlsr.shapes.generators.watercraft import build_watercraft, draw_watercraft
-from dlsr.shapes.shape import Shape
+from dlsr.synth.shapes.draft import _Draft
+from dlsr.synth.shapes.generators.airplane import build_airplane, draw_airplane
+from dlsr.synth.shapes.generators.bench import build_bench, draw_bench
+from dlsr.synth.shapes.generators.cabinet import build_cabinet, draw_cabinet
+from dlsr.synth.shapes.generators.car import build_car, draw_car
+from dlsr.synth.shapes.generators.chair import build_chair, draw_chair
+from dlsr.synth.shapes.generators.display import build_display, draw_display
+from dlsr.synth.shapes.generators.lamp import build_lamp, draw_lamp
+from dlsr.synth.shapes.generators.loudspeaker import build_loudspeaker, draw_loudspeaker
+from dlsr.synth.shapes.generators.rifle import build_rifle, draw_rifle
+from dlsr.synth.shapes.generators.sofa import build_sofa, draw_sofa
+from dlsr.synth.shapes.generators.table import build_table, draw_table
+from dlsr.synth.shapes.generators.telephone import build_telephone, draw_telephone
+from dlsr.synth.shapes.generators.watercraft import build_watercraft, draw_watercraft
+from dlsr.synth.shapes.shape import Shape
 
 
 def generate(category: str, seed: int) -> Shape:

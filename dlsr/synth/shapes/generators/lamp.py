@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlsr.shapes.builders import _arc, _cylinder, _frustum, _rbox, _revolve, _ring, _sphere, _torus, _tube
-from dlsr.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
+from dlsr.synth.shapes.builders import _arc, _cylinder, _frustum, _rbox, _revolve, _ring, _sphere, _torus, _tube
+from dlsr.synth.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
 
 
 @dataclass(frozen=True)

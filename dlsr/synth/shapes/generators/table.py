@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlsr.shapes.builders import _box, _cylinder, _ellipse, _extrude, _frustum, _rbox, _revolve, _tube
-from dlsr.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.furniture import PanelHole, _legs, _stretchers, draw_panel_holes, panel_hole
+from dlsr.synth.shapes.builders import _box, _cylinder, _ellipse, _extrude, _frustum, _rbox, _revolve, _tube
+from dlsr.synth.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
+from dlsr.synth.shapes.furniture import PanelHole, _legs, _stretchers, draw_panel_holes, panel_hole
 
 _SUPPORT_WEIGHTS: dict[str, dict[str, float]] = {
     "rect": {"legs": 0.45, "trestle": 0.25, "panels": 0.2, "pedestal": 0.1},

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlsr.shapes.builders import _about, _box, _cylinder, _frustum, _rbox, _sphere, _tube
-from dlsr.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.furniture import _legs, _stretchers
-from dlsr.shapes.parts import Part
-from dlsr.shapes.rotations import _rotation
+from dlsr.synth.shapes.builders import _about, _box, _cylinder, _frustum, _rbox, _sphere, _tube
+from dlsr.synth.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
+from dlsr.synth.shapes.furniture import _legs, _stretchers
+from dlsr.synth.shapes.parts import Part
+from dlsr.synth.shapes.rotations import _rotation
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlsr.shapes.builders import _box, _cylinder, _difference, _ellipsoid, _frustum, _rbox, _torus, _tube
-from dlsr.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.parts import Part
+from dlsr.synth.shapes.builders import _box, _cylinder, _difference, _ellipsoid, _frustum, _rbox, _torus, _tube
+from dlsr.synth.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
+from dlsr.synth.shapes.parts import Part
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlsr.shapes.builders import _about, _box, _rbox
-from dlsr.shapes.draft import OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.furniture import _legs
-from dlsr.shapes.rotations import _rotation
+from dlsr.synth.shapes.builders import _about, _box, _rbox
+from dlsr.synth.shapes.draft import OVERLAP, _Draft, _pick, _u
+from dlsr.synth.shapes.furniture import _legs
+from dlsr.synth.shapes.rotations import _rotation
 
 _CUSHION_GAP = 0.004
 """Half the gap between neighbouring cushions, and how far an open arm's hole reaches past the arm."""

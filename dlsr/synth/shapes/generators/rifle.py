@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlsr.shapes.builders import _about, _box, _cylinder, _extrude, _rbox, _revolve, _tube
-from dlsr.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.rotations import _rotation
+from dlsr.synth.shapes.builders import _about, _box, _cylinder, _extrude, _rbox, _revolve, _tube
+from dlsr.synth.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
+from dlsr.synth.shapes.rotations import _rotation
 
 _RECEIVER_REAR = -0.12
 """x of the receiver's rear end; the receiver is centred at height 0."""

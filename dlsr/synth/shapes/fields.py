@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from dlsr.shapes.parts import Part
+    from dlsr.synth.shapes.parts import Part
 
 # Local signed distances (Inigo Quilez's formulas, rewritten vectorised). `p` is float64 (N, 3) in the part frame.
 

@@ -8,9 +8,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlsr.shapes.builders import _about, _box, _cylinder, _ellipsoid, _extrude, _rbox, _rounded_rect, _shifted, _tube
-from dlsr.shapes.draft import OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.rotations import Vec, _rotation
+from dlsr.synth.shapes.builders import (
+    _about,
+    _box,
+    _cylinder,
+    _ellipsoid,
+    _extrude,
+    _rbox,
+    _rounded_rect,
+    _shifted,
+    _tube,
+)
+from dlsr.synth.shapes.draft import OVERLAP, _Draft, _pick, _u
+from dlsr.synth.shapes.rotations import Vec, _rotation
 
 _HEIGHT = 1.0
 """A handheld phone's height: the other sizes are fractions of it."""

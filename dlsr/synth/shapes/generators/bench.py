@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlsr.shapes.builders import _about, _box, _tube
-from dlsr.shapes.draft import SHALLOW_OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.furniture import PanelHole, _leg_point, _legs, draw_panel_holes, panel_hole
-from dlsr.shapes.parts import Part
-from dlsr.shapes.rotations import _rotation
+from dlsr.synth.shapes.builders import _about, _box, _tube
+from dlsr.synth.shapes.draft import SHALLOW_OVERLAP, _Draft, _pick, _u
+from dlsr.synth.shapes.furniture import PanelHole, _leg_point, _legs, draw_panel_holes, panel_hole
+from dlsr.synth.shapes.parts import Part
+from dlsr.synth.shapes.rotations import _rotation
 
 
 @dataclass(frozen=True)

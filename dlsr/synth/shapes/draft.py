@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dlsr.shapes.parts import Part
+from dlsr.synth.shapes.parts import Part
 
 OVERLAP = 0.01
 """How far a part reaches into the part it is fixed to (generator units: objects are about one unit across).

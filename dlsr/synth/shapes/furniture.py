@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlsr.shapes.builders import _box, _frustum, _tube
-from dlsr.shapes.draft import _u
-from dlsr.shapes.parts import Part
+from dlsr.synth.shapes.builders import _box, _frustum, _tube
+from dlsr.synth.shapes.draft import _u
+from dlsr.synth.shapes.parts import Part
 
 
 def _leg_point(foot: np.ndarray, top: np.ndarray, y: float) -> np.ndarray:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlsr.shapes.builders import _box, _cylinder, _ellipse, _extrude, _frustum, _rbox
-from dlsr.shapes.draft import SHALLOW_OVERLAP, _Draft, _pick, _u
+from dlsr.synth.shapes.builders import _box, _cylinder, _ellipse, _extrude, _frustum, _rbox
+from dlsr.synth.shapes.draft import SHALLOW_OVERLAP, _Draft, _pick, _u
 
 _EMBED = 0.004
 """How far a neck or back bump reaches into the screen it carries."""

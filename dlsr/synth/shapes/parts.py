@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from dlsr.shapes.fields import _BOUND_KINDS, _LOCAL_SDF, _box_lower_bound
-from dlsr.shapes.tessellation import _LOCAL_MESH, _check_manifold, _manifold3d
+from dlsr.synth.shapes.fields import _BOUND_KINDS, _LOCAL_SDF, _box_lower_bound
+from dlsr.synth.shapes.tessellation import _LOCAL_MESH, _check_manifold, _manifold3d
 
 PartKind = Literal["box", "round_box", "ellipsoid", "torus", "revolve", "extrude", "tube", "intersection", "difference"]
 

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlsr.shapes.rotations import _y_to
+from dlsr.synth.shapes.rotations import _y_to
 
 if TYPE_CHECKING:
-    from dlsr.shapes.parts import Part
+    from dlsr.synth.shapes.parts import Part
 
 _CHORD_TOLERANCE = 0.0015
 """Largest gap between a curved surface and its tessellation, in generator units (objects are built about one

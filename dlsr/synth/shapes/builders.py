@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from dlsr.shapes.parts import Part, _tuple3, _with_pose
-from dlsr.shapes.rotations import Vec, _y_to
-from dlsr.shapes.tessellation import _segments_for
+from dlsr.synth.shapes.parts import Part, _tuple3, _with_pose
+from dlsr.synth.shapes.rotations import Vec, _y_to
+from dlsr.synth.shapes.tessellation import _segments_for
 
 # Extrusion planes: the columns are where local x, y, z go (local z is the extrusion direction).
 _PLANES: dict[str, np.ndarray] = {

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlsr.shapes.builders import (
+from dlsr.synth.shapes.builders import (
     _about,
     _box,
     _cylinder,
@@ -20,9 +20,9 @@ from dlsr.shapes.builders import (
     _revolve,
     _tube,
 )
-from dlsr.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.parts import Part
-from dlsr.shapes.rotations import _rotation
+from dlsr.synth.shapes.draft import OVERLAP, SHALLOW_OVERLAP, _Draft, _pick, _u
+from dlsr.synth.shapes.parts import Part
+from dlsr.synth.shapes.rotations import _rotation
 
 _LENGTH = 1.0
 """Every vessel is one unit long, bow at +x."""

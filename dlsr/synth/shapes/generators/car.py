@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlsr.shapes.builders import (
+from dlsr.synth.shapes.builders import (
     _about,
     _box,
     _cylinder,
@@ -19,9 +19,9 @@ from dlsr.shapes.builders import (
     _torus,
     _tube,
 )
-from dlsr.shapes.draft import OVERLAP, _Draft, _pick, _u
-from dlsr.shapes.parts import Part
-from dlsr.shapes.rotations import _rotation
+from dlsr.synth.shapes.draft import OVERLAP, _Draft, _pick, _u
+from dlsr.synth.shapes.parts import Part
+from dlsr.synth.shapes.rotations import _rotation
 
 _LENGTH = 1.0
 """Every car is one unit long, bonnet at +x."""
