@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,13 @@ from dlsr.sdf import Grid
 from dlsr.train.arrays import evenly_spaced, load_split_arrays, read_split
 
 CATEGORIES = TINY_CATEGORIES
+
+
+def test_reading_dataset_splits_imports_no_torch() -> None:
+    """Evaluation reads splits through this module; the training package around it must not pull in torch."""
+    code = "import sys, dlsr.train.arrays, dlsr.datasets; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
 
 
 def test_evenly_spaced_views() -> None:
