@@ -72,7 +72,7 @@ class SynthConfig:
     surface_points: int = DEFAULT_POINTS  # surface samples in pointcloud.npz
     split: tuple[float, float, float] = (0.7, 0.1, 0.2)  # train, val, test fractions of each category
     seed: int = 0  # the one seed everything is drawn from
-    appearance: str = "materials"  # renders' look: "materials" (dlsr.materials) or "flat" (a colour per part)
+    appearance: str = "materials"  # renders' look: "materials" (dlsr.synth.materials) or "flat" (a colour per part)
 
     def __post_init__(self) -> None:
         for name in ("per_category", "views", "image_size", "voxel_resolution", "points", "surface_points"):
