@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from dlsr import data, segment
+from dlsr import image as data
+from dlsr import segment
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 CANVAS = (640, 480)

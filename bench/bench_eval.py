@@ -49,8 +49,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from dlsr.evaluate import EvalConfig, evaluate
-    from dlsr.shapes import CATEGORIES, category_id
     from dlsr.synth import SynthConfig, make_dataset
+    from dlsr.synth.shapes import CATEGORIES, category_id
     from dlsr.workers import auto_workers
 
     categories = tuple(category_id(c.strip()) for c in args.categories.split(",") if c.strip()) or tuple(CATEGORIES)

@@ -23,7 +23,7 @@ from dlsr.errors import EmptySurfaceError
 from dlsr.metrics import mesh_metrics
 from dlsr.pipeline import mesh_sdf
 from dlsr.sdf import Grid
-from dlsr.shapes import CATEGORIES
+from dlsr.synth.shapes import CATEGORIES
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dlsr import groundtruth as gt
 from dlsr.mesh import extract_mesh
-from dlsr.meshio import find_meshes, load_mesh
+from dlsr.mesh_input import find_meshes, load_mesh
 from dlsr.sdf import Grid, sample_sdf, torus
 
 DEFAULT_REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dlsr import data
+from dlsr import image as data
 from dlsr.errors import EmptySurfaceError
 from dlsr.metrics import mesh_metrics
 from dlsr.pipeline import DEFAULT_MESH_RESOLUTION, load_model, mesh_sdf, predict_sdf

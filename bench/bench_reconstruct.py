@@ -75,8 +75,8 @@ def main() -> None:
     import torch
 
     from dlsr.checkpoint import find_weights, save_weights
-    from dlsr.data import PreprocessConfig, load_image
     from dlsr.errors import WeightsError
+    from dlsr.image import PreprocessConfig, load_image
     from dlsr.mesh import save_mesh
     from dlsr.models import DEFAULT_ARCH, build_model
     from dlsr.pipeline import DEFAULT_MESH_RESOLUTION, load_model, mesh_sdf, predict_sdf

@@ -23,7 +23,7 @@ import trimesh
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dlsr.sdf import Grid
-from dlsr.shapes import CATEGORIES, category_id, generate
+from dlsr.synth.shapes import CATEGORIES, category_id, generate
 
 
 def _genus(mesh: trimesh.Trimesh) -> int:

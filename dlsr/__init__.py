@@ -16,7 +16,7 @@ _EXPORTS = {
     "predict_sdf": "dlsr.pipeline",
     "extract_mesh": "dlsr.mesh",
     "save_mesh": "dlsr.mesh",
-    "load_image": "dlsr.data",
+    "load_image": "dlsr.image",
     "Grid": "dlsr.sdf",
 }
 

@@ -1,4 +1,5 @@
-"""Weights files: one self-describing safetensors file per trained model, and where to find it.
+"""Every on-disk format of model weights: self-describing safetensors weights files, where to find them, and the
+resumable training states of a run.
 
 A weights file holds the model's tensors plus JSON metadata (safetensors metadata is str -> str):
 
@@ -6,14 +7,20 @@ A weights file holds the model's tensors plus JSON metadata (safetensors metadat
 * ``dlsr.arch``        registry name in `dlsr.models.MODELS`.
 * ``dlsr.config``      the architecture's config dataclass as JSON; the model is rebuilt from it.
 * ``dlsr.grid``        resolution, bound, sign convention, units and frame of the predicted SDF grid.
-* ``dlsr.preprocess``  the `dlsr.data.PreprocessConfig` the model was trained with.
+* ``dlsr.preprocess``  the `dlsr.image.PreprocessConfig` the model was trained with.
 * ``dlsr.provenance``  free-form JSON: version, date, commit, data recipe, training command, metrics, licence.
 * ``dlsr.level``       optional, JSON number: the iso-level (world units) at which the model's surface is taken
                        unless a user asks for another; absent means 0, the zero level set. A model whose SDF stays a
                        little positive across thin parts is calibrated to a small positive level (weights/README.md).
 
 Loading never executes code (safetensors holds no pickle) and is strict: every tensor must match the rebuilt
-model. The metadata can be read without torch, so `dlsr info` is cheap.
+model. The header is parsed with the standard library alone, without reading the tensors, so `dlsr info` is cheap;
+turning ``dlsr.config`` into its config dataclass imports `dlsr.models`, and with it torch.
+
+A training state (`save_training_state`, `read_training_state`; a run folder's last.pt and best.pt) is a
+`torch.save` dict of tensors and JSON-able values only (model, optimiser and scheduler state, position in the run),
+read back with ``weights_only=True`` so it too never executes code. It is for resuming a run; `dlsr train export`
+turns it into a weights file.
 """
 
 from __future__ import annotations
@@ -33,14 +40,17 @@ from dlsr.files import atomic_write
 from dlsr.sdf import SIGN_CONVENTION, Grid
 
 if TYPE_CHECKING:
+    import torch
     from torch import nn
 
-    from dlsr.data import PreprocessConfig
+    from dlsr.image import PreprocessConfig
 
 WEIGHTS_FORMAT = "1"
 DEFAULT_WEIGHTS_FILE = "dlsr-dls-32.safetensors"
 WEIGHTS_ENV = "DLSR_WEIGHTS"
 FRAME = "canonical object frame, y up, bounding box centred with longest side 1"
+
+STATE_FORMAT = "dlsr-train-state-1"
 
 _MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit; a larger header means a corrupt or hostile file
 
@@ -129,13 +139,13 @@ def save_weights(
 
 
 def read_weights_info(path: str | os.PathLike[str]) -> WeightsInfo:
-    """Parse and validate a weights file's header without loading tensors (and without torch).
+    """Parse and validate a weights file's header without loading tensors (the config classes import torch).
 
     Raises:
         WeightsError: the file is missing, not a safetensors file, truncated, of another format version, or its
             metadata is missing or invalid.
     """
-    from dlsr.data import PreprocessConfig
+    from dlsr.image import PreprocessConfig
     from dlsr.models import make_config
 
     file = Path(path)
@@ -247,6 +257,62 @@ def find_weights(
         f"no trained weights found: this copy of dlsr ships no {DEFAULT_WEIGHTS_FILE} (looked in {looked}); "
         f"pass --weights FILE.safetensors or set {WEIGHTS_ENV}=FILE.safetensors to use weights you have"
     )
+
+
+def save_training_state(
+    path: str | os.PathLike[str],
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    *,
+    epoch: int,
+    step: int,
+    best_iou: float,
+    best_epoch: int,
+) -> Path:
+    """Write a resumable training state atomically: `model`'s tensors and config, the optimiser's and scheduler's
+    state, and the position in the run (`step` steps into epoch `epoch`, 0-based; the best validation IoU so far
+    and its epoch)."""
+    import io
+
+    import torch
+
+    state = {
+        "format": STATE_FORMAT,
+        "arch": model.arch,
+        "model_config": config_to_dict(model.config),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "epoch": epoch,
+        "step": step,
+        "best_iou": best_iou,
+        "best_epoch": best_epoch,
+    }
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return atomic_write(path, buffer.getvalue())
+
+
+def read_training_state(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load a training state file without executing code (`torch.load(weights_only=True)`).
+
+    Raises:
+        WeightsError: missing, corrupt or not a dlsr training state.
+    """
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: no such training state; train first with `dlsr train`") from None
+    except Exception as exc:  # torch raises many types for a damaged file
+        # Some failures carry no message (a zero-byte file is an EOFError with none): name the type instead.
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise WeightsError(f"{path}: not a readable training state ({reason}); it is damaged or empty") from None
+    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+        raise WeightsError(f"{path}: not a dlsr training state (format {STATE_FORMAT})")
+    return state
 
 
 def _read_header(file: Path) -> dict[str, Any]:

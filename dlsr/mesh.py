@@ -1,4 +1,4 @@
-"""Meshes from signed distance grids (marching cubes) and mesh files.
+"""Meshes going out: from signed distance grids (marching cubes) to mesh files (`dlsr.mesh_input` reads meshes).
 
 `extract_surface` is the only place that runs marching cubes; it maps vertices to world coordinates with
 `Grid.to_world`, so meshes land where the SDF says, in the object's canonical frame. It returns a `SurfaceMesh`,

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import trimesh
     from torch import nn
 
-    from dlsr.data import PreparedImage
+    from dlsr.image import PreparedImage
 
 
 @dataclass(frozen=True)
@@ -86,14 +86,14 @@ def predict_sdf(model: LoadedModel, pixels: Sequence[np.ndarray]) -> np.ndarray:
 
     Args:
         model: from `load_model`.
-        pixels: B images, uint8 (S, S, 3), as `dlsr.data.prepare_image` makes them.
+        pixels: B images, uint8 (S, S, 3), as `dlsr.image.prepare_image` makes them.
 
     Returns:
         float32 (B, R, R, R) SDF grids on `model.info.grid`.
     """
     import torch
 
-    from dlsr.data import to_tensor
+    from dlsr.image import to_tensor
 
     if len(pixels) == 0:
         return np.zeros((0,) + (model.info.grid.resolution,) * 3, dtype=np.float32)
@@ -160,7 +160,7 @@ def reconstruct(
     resolution: int | None = DEFAULT_MESH_RESOLUTION,
     level: float | None = None,
 ) -> Reconstruction:
-    """Reconstruct one prepared image (see `dlsr.data.load_image`) into a mesh, at `level` (None: the level the
+    """Reconstruct one prepared image (see `dlsr.image.load_image`) into a mesh, at `level` (None: the level the
     weights were calibrated to, `WeightsInfo.level`)."""
     (sdf,) = predict_sdf(model, [image.pixels])
     mesh, used = mesh_sdf(sdf, model.info.grid, resolution, model.info.level if level is None else level)

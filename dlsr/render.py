@@ -233,7 +233,7 @@ class Renderer:
             supersample: cast supersample^2 rays per pixel and average them, anti-aliasing edges (alpha becomes
                 the covered fraction); the cost grows with supersample^2.
             texture: multiplies the albedo at each hit: called with the hit points float (N, 3) in the mesh's
-                frame and the faces hit int (N,), returns float (N,) (see `dlsr.materials`); None for plain.
+                frame and the faces hit int (N,), returns float (N,) (see `dlsr.synth.materials`); None for plain.
 
         Returns:
             uint8 (size, size, 4) RGBA picture.

@@ -1,8 +1,10 @@
-"""Finding the object in a photo whose background is not plain: GrabCut, rembg, and users' own masks.
+"""Finding the object in a photo: against a plain background by flood fill from the border, and otherwise by
+GrabCut, rembg, or users' own masks.
 
-Every function here returns a coverage mask, mode "L" (255 = object, 0 = background), the size of the image it
-was given; `dlsr.data` turns it into an alpha channel, so a found object is framed exactly like a transparent
-PNG. OpenCV and rembg are imported inside the functions that use them: `import dlsr.cli` stays light.
+GrabCut, rembg and masks give a coverage mask, mode "L" (255 = object, 0 = background), the size of the image they
+were given; `dlsr.image` turns it into an alpha channel, so a found object is framed exactly like a transparent
+PNG. The plain-background flood fill works on arrays (`border_colour`, `off_colour_runs`, `plain_background_object`).
+OpenCV and rembg are imported inside the functions that use them: `import dlsr.cli` stays light.
 """
 
 from __future__ import annotations
@@ -209,3 +211,72 @@ def _import_cv2() -> Any:
             "`pip install opencv-python-headless`, or choose the plain or none background, or give a mask"
         ) from None
     return cv2
+
+
+# Plain backgrounds
+
+_SPECK_FRACTION = 0.005  # object parts smaller than this share of the largest part are noise (JPEG specks)
+
+
+def border_colour(pixels: np.ndarray, tolerance: float) -> tuple[np.ndarray, float]:
+    """Median colour of the image border, and the share of border pixels within `tolerance` of it.
+
+    Args:
+        pixels: uint8 (H, W, 3).
+
+    Returns:
+        (float64 (3,) colour, fraction in [0, 1]).
+    """
+    border = np.concatenate([pixels[0], pixels[-1], pixels[1:-1, 0], pixels[1:-1, -1]]).astype(np.float64)
+    colour = np.median(border, axis=0)
+    near = np.square(border - colour).sum(axis=1) <= tolerance**2
+    return colour, float(near.mean())
+
+
+def off_colour_runs(pixels: np.ndarray, colour: np.ndarray, tolerance: float) -> int:
+    """How many unbroken runs the border pixels farther than `tolerance` from `colour` form, once round the border.
+
+    An object cut by the frame makes one run per cut; a texture (bricks, grass, clouds) makes one per blob.
+
+    Args:
+        pixels: uint8 (H, W, 3).
+    """
+    loop = np.concatenate([pixels[0], pixels[1:, -1], pixels[-1, -2::-1], pixels[-2:0:-1, 0]]).astype(np.float64)
+    far = np.square(loop - colour).sum(axis=1) > tolerance**2
+    return int((far & ~np.roll(far, 1)).sum())
+
+
+def plain_background_object(pixels: np.ndarray, colour: np.ndarray, tolerance: float) -> np.ndarray:
+    """Everything except the background: pixels near `colour` connected (4-neighbours) to the image border.
+
+    Parts of the object smaller than `_SPECK_FRACTION` of its largest part are dropped as noise.
+
+    Args:
+        pixels: uint8 (H, W, 3).
+        colour: (3,) background colour.
+
+    Returns:
+        bool (H, W), True on the object.
+    """
+    # Squared distance by per-channel lookup tables, several times faster than arithmetic on (H, W, 3). Each term
+    # is capped just above the threshold, which keeps the comparison exact and the sum small enough for uint16.
+    limit = math.floor(tolerance**2)
+    dtype = np.uint16 if 3 * (limit + 1) <= np.iinfo(np.uint16).max else np.uint32
+    levels = np.arange(256, dtype=np.float64)
+    tables = [np.minimum(np.square(levels - c), limit + 1).astype(dtype) for c in colour]
+    distance = np.take(tables[0], pixels[..., 0])
+    distance += np.take(tables[1], pixels[..., 1])
+    distance += np.take(tables[2], pixels[..., 2])
+    labels, count = label_parts(distance <= limit, connectivity=4)  # scipy.ndimage.label's default
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    is_object = np.ones(count + 1, dtype=bool)
+    is_object[edge] = False
+    is_object[0] = True  # label 0: pixels far from the background colour
+    found = np.take(is_object, labels)
+    parts, count = label_parts(found, connectivity=4)
+    if count > 1:
+        sizes = np.bincount(parts.ravel())
+        sizes[0] = 0
+        keep = sizes >= _SPECK_FRACTION * sizes.max()
+        found = np.take(keep, parts)
+    return found

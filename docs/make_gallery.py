@@ -122,7 +122,7 @@ def main() -> None:
             else:
                 demo_cells.append(empty_cell(f"{name}: no surface"))
 
-    from dlsr.shapes import CATEGORIES as NAMES
+    from dlsr.synth.shapes import CATEGORIES as NAMES
 
     width = CELL * 3
     pictures = [strip(c, f"{NAMES[k]}: input (unseen object) | dlsr reconstruction | ground truth") for k, c in rows]

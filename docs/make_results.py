@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dlsr.shapes import CATEGORIES
+from dlsr.synth.shapes import CATEGORIES
 
 
 def table(rows: dict[str, dict[str, float]], columns: list[str]) -> str:
@@ -61,9 +61,9 @@ def sensitivity(data: Path) -> str:
     """The metric-ceiling table (see the module docstring)."""
     import torch
 
-    from dlsr.datasets import read_sdf_grid, read_split
     from dlsr.metrics import iou_sdf
     from dlsr.sdf import Grid
+    from dlsr.train.arrays import read_sdf_grid, read_split
 
     grid = Grid(32)
     per: dict[str, list[tuple[float, float, float]]] = {}
@@ -88,10 +88,10 @@ def sensitivity(data: Path) -> str:
 def real_thickness(realdata: Path, data: Path) -> str:
     """The inside share at 32³ of the real solid-voxel objects beside the synthetic test split's (module docstring)."""
     from dlsr.binvox import read_binvox
-    from dlsr.datasets import read_sdf_grid, read_split
     from dlsr.layouts import VoxelTruth
-    from dlsr.meshio import load_mesh
+    from dlsr.mesh_input import load_mesh
     from dlsr.sdf import Grid
+    from dlsr.train.arrays import read_sdf_grid, read_split
 
     grid = Grid(32)
     centres = grid.points().reshape(-1, 3)

@@ -90,7 +90,7 @@ def train_tiny_model(path: Path, steps: int = 150, seed: int = 0) -> TinyModel:
     import torch
 
     from dlsr.checkpoint import save_weights
-    from dlsr.data import PreprocessConfig, prepare_image, to_tensor
+    from dlsr.image import PreprocessConfig, prepare_image, to_tensor
     from dlsr.models import build_model
     from dlsr.sdf import Grid, box, sample_sdf
 
@@ -137,3 +137,9 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
 def _no_weights_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
     """$DLSR_WEIGHTS from the developer's shell must not change what a test sees."""
     monkeypatch.delenv("DLSR_WEIGHTS", raising=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two categories of five procedural objects, three 64-pixel views each, ground truth at 16^3."""
+    return make_tiny_dataset(tmp_path_factory.mktemp("data") / "tiny", views=3, points=500, surface_points=1000)

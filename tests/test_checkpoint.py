@@ -19,8 +19,8 @@ from dlsr.checkpoint import (
     read_weights_info,
     save_weights,
 )
-from dlsr.data import PreprocessConfig
 from dlsr.errors import WeightsError
+from dlsr.image import PreprocessConfig
 from dlsr.models import build_model
 from dlsr.sdf import Grid
 
@@ -226,3 +226,33 @@ def test_a_calibrated_level_round_trips_and_is_checked(saved: tuple[torch.nn.Mod
         broken = _rewrite_metadata(path, tmp_path / f"bad-{len(bad)}.safetensors", **{"dlsr.level": bad})
         with pytest.raises(WeightsError, match=r"dlsr\.level"):
             read_weights_info(broken)
+
+
+def test_a_training_state_round_trips_and_refuses_other_files(tmp_path: Path) -> None:
+    from dlsr.checkpoint import read_training_state, save_training_state
+
+    torch.manual_seed(4)
+    model = build_model("dlsr-lite", SMALL)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    model(torch.rand(2, 3, 32, 32)).sum().backward()
+    optimizer.step()
+    scheduler.step()
+    path = save_training_state(
+        tmp_path / "last.pt", model, optimizer, scheduler, epoch=2, step=5, best_iou=0.25, best_epoch=1
+    )
+    state = read_training_state(path)
+    assert (state["epoch"], state["step"], state["best_iou"], state["best_epoch"]) == (2, 5, 0.25, 1)
+    assert state["arch"] == "dlsr-lite" and state["model_config"]["resolution"] == 16
+    rebuilt = build_model(state["arch"], state["model_config"])
+    rebuilt.load_state_dict(state["model"])
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(rebuilt.state_dict()[name], tensor), name
+    torch.save({"format": "something else"}, tmp_path / "other.pt")
+    with pytest.raises(WeightsError, match="not a dlsr training state"):
+        read_training_state(tmp_path / "other.pt")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(WeightsError, match="damaged or empty"):
+        read_training_state(tmp_path / "empty.pt")
+    with pytest.raises(WeightsError, match="no such training state"):
+        read_training_state(tmp_path / "missing.pt")

@@ -108,7 +108,7 @@ def test_version_and_python_m() -> None:
 
 def test_cli_constants_match_the_library() -> None:
     """The CLI repeats these constants so --help needs no numpy: they must not drift."""
-    from dlsr.data import BACKGROUND_MODES
+    from dlsr.image import BACKGROUND_MODES
 
     assert cli.BACKGROUND_MODES == BACKGROUND_MODES
     from dlsr.postprocess import MeshFinish

@@ -69,11 +69,12 @@ def test_parse_shard_refuses(text: str, message: str) -> None:
 
 def test_old_import_paths_still_work() -> None:
     from dlsr import camera, conventions, datasets, evaluate, layouts, mesh, pipeline, synth
+    from dlsr.train import arrays
 
     assert synth.parse_shard is evaluate.parse_shard is parse_shard
     assert synth.parse_categories is parse_categories
-    assert synth.SPLITS == datasets.SPLITS == ("train", "val", "test")
-    assert synth.SETTINGS_FILE == datasets.SETTINGS_FILE == "dataset.json"
+    assert synth.SPLITS == ("train", "val", "test") and synth.SETTINGS_FILE == "dataset.json"
+    assert datasets.read_split is arrays.read_split and datasets.load_split_arrays is arrays.load_split_arrays
     assert layouts.LAYOUTS is conventions.LAYOUTS and layouts.IOU_PADDING == 0.1
     assert (camera.R2N2_VIEWS, camera.R2N2_IMAGE_SIZE) == (24, 137)
     assert mesh.MESH_FORMATS is conventions.MESH_FORMATS and pipeline.DEVICES is conventions.DEVICES

@@ -19,7 +19,7 @@ from conftest import REALDATA
 from dlsr import groundtruth as gt
 from dlsr.errors import ConfigError, MeshError
 from dlsr.mesh import extract_mesh
-from dlsr.meshio import load_mesh
+from dlsr.mesh_input import load_mesh
 from dlsr.sdf import Grid, SdfFunction, box, sample_sdf, sphere, torus
 
 needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason=f"real data samples not found at {REALDATA}")

@@ -7,8 +7,8 @@ import pytest
 import trimesh
 
 from dlsr.camera import Camera
-from dlsr.materials import MATERIAL_KINDS, PATTERNS, random_lighting, random_material, random_materials
 from dlsr.render import Renderer
+from dlsr.synth.materials import MATERIAL_KINDS, PATTERNS, random_lighting, random_material, random_materials
 
 
 def test_draws_are_deterministic_and_cover_every_kind() -> None:

@@ -12,7 +12,7 @@ import trimesh
 from conftest import REALDATA
 from dlsr import sdf as analytic
 from dlsr.errors import ConfigError
-from dlsr.shapes import CATEGORIES, Part, Shape, category_id, generate
+from dlsr.synth.shapes import CATEGORIES, Part, Shape, category_id, generate
 
 SEEDS = range(10)
 ALL = list(CATEGORIES)

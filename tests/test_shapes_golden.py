@@ -1,6 +1,6 @@
 """Golden record of `generate`: every category over three seeds, as recorded in tests/golden/shapes.npz.
 
-The record guards refactors of `dlsr.shapes` that must not change a single shape. Integer arrays (faces, face
+The record guards refactors of `dlsr.synth.shapes` that must not change a single shape. Integer arrays (faces, face
 labels, counts) and the style must match exactly; float arrays (vertices, SDF samples) within rtol = atol = 1e-9,
 since another CPU may round the last bits differently. Regenerate with `python tests/golden/make_shapes_golden.py`
 only when a change to the shapes is intended.
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlsr.shapes import CATEGORIES, generate
+from dlsr.synth.shapes import CATEGORIES, generate
 
 sys.path.insert(0, str(Path(__file__).parent / "golden"))
 from make_shapes_golden import GOLDEN, SEEDS, record

@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from dlsr.checkpoint import DEFAULT_WEIGHTS_FILE, find_weights, read_weights_info
-from dlsr.datasets import ObjectRecord, read_sdf_grid
 from dlsr.metrics import iou_sdf
 from dlsr.pipeline import load_model, predict_sdf
+from dlsr.train.arrays import ObjectRecord, read_sdf_grid
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_CARD = ROOT / "weights" / "README.md"
@@ -54,7 +54,7 @@ def test_the_default_weights_ship_and_are_found_without_flags() -> None:
 
 
 def test_shipped_weights_reconstruct_unseen_objects_above_the_card_floor(unseen_objects: list[ObjectRecord]) -> None:
-    from dlsr.data import load_image
+    from dlsr.image import load_image
 
     model = load_model(find_weights(None, environ={}), "cpu")
     assert len(unseen_objects) == 13

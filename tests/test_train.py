@@ -5,46 +5,33 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
 import subprocess
 import sys
 import types
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
 
 from conftest import TINY_CATEGORIES, TINY_CONFIG, make_tiny_dataset, realdata_path
-from dlsr.checkpoint import load_weights
+from dlsr.checkpoint import load_weights, read_training_state
 from dlsr.cli import app
-from dlsr.datasets import load_split_arrays, read_split
-from dlsr.errors import ConfigError, DatasetError, WeightsError
+from dlsr.errors import ConfigError, WeightsError
 from dlsr.sdf import Grid
 from dlsr.train import (
-    AugmentConfig,
     TrainConfig,
-    augment_views,
-    batch_generator,
     export_weights,
     load_run_config,
     lr_factor,
     read_metrics,
-    read_state,
     run_config_from_dict,
     score_split,
     train,
 )
 
 CATEGORIES = TINY_CATEGORIES
-
-
-@pytest.fixture(scope="session")
-def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two categories of five procedural objects, three 64-pixel views each, ground truth at 16^3."""
-    return make_tiny_dataset(tmp_path_factory.mktemp("data") / "tiny", views=3, points=500, surface_points=1000)
 
 
 def tiny_values(**train: Any) -> dict[str, Any]:
@@ -80,7 +67,7 @@ def test_a_run_writes_checkpoints_metrics_and_exportable_weights(tiny_dataset: P
     assert [r["epoch"] for r in records] == [1, 2]
     assert set(records[0]["train"]) == {"surface", "eikonal", "region", "surface_points", "loss"}
     assert set(records[-1]["val_iou_by_category"]) == set(CATEGORIES)
-    assert read_state(out / "last.pt")["epoch"] == 2
+    assert read_training_state(out / "last.pt")["epoch"] == 2
     weights = export_weights(out, tmp_path / "tiny.safetensors", metrics={"note": "test"})
     model, info = load_weights(weights)
     assert info.arch == "dlsr-lite" and info.grid == Grid(16)
@@ -91,7 +78,7 @@ def test_a_run_writes_checkpoints_metrics_and_exportable_weights(tiny_dataset: P
     scores = score_split(tiny_dataset, weights=weights, split="test", device="cpu").summary()
     assert set(scores["categories"]) == set(CATEGORIES) and 0.0 <= scores["class_mean"] <= 1.0
     from_run = score_split(tiny_dataset, weights=out, split="test", device="cpu").summary()
-    best = read_state(out / "best.pt")
+    best = read_training_state(out / "best.pt")
     exported = model.state_dict()
     for key, tensor in exported.items():  # the export stores float16 by default
         stored = best["model"][key]
@@ -126,11 +113,11 @@ def test_resume_continues_exactly(tiny_dataset: Path, tmp_path: Path) -> None:
 
     with pytest.raises(_Interrupt):
         train(tiny_dataset, broken, config, progress=stop_in_second_epoch)
-    state = read_state(broken / "last.pt")
+    state = read_training_state(broken / "last.pt")
     assert (state["epoch"], state["step"]) == (1, 1)  # the save after step 2 never happened: one step is redone
     train(tiny_dataset, broken, config, resume=True)
 
-    expected, resumed = read_state(straight / "last.pt"), read_state(broken / "last.pt")
+    expected, resumed = read_training_state(straight / "last.pt"), read_training_state(broken / "last.pt")
     for key, tensor in expected["model"].items():
         assert torch.equal(tensor, resumed["model"][key]), key
     assert [r["epoch"] for r in read_metrics(broken)] == [1, 2]
@@ -225,60 +212,7 @@ def test_cli_errors_for_missing_data_config_and_runs(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "not a training run" in result.stderr
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(WeightsError, match="not a readable training state"):
-        read_state(tmp_path / "bad.pt")
-
-
-def test_dataset_reader_errors_and_cache_reuse(tiny_dataset: Path, tmp_path: Path) -> None:
-    records = read_split(tiny_dataset, "train")
-    assert len(records) == 6 and {r.category for r in records} == set(CATEGORIES)
-    with pytest.raises(DatasetError, match="no train split for categories 99999999"):
-        read_split(tiny_dataset, "train", ["99999999"])
-    with pytest.raises(DatasetError, match="unknown split"):
-        read_split(tiny_dataset, "training")
-    from dlsr.data import PreprocessConfig
-
-    cache = tmp_path / "cache"
-    arrays = load_split_arrays(
-        tiny_dataset, "val", grid=Grid(8), preprocess=PreprocessConfig(image_size=32), cache_dir=cache
-    )
-    assert arrays.images.shape == (2, 3, 32, 32, 4) and arrays.sdf.shape == (2, 8, 8, 8)  # resampled 16 -> 8
-    files = list(cache.iterdir())
-    stamp = files[0].stat().st_mtime_ns
-    again = load_split_arrays(
-        tiny_dataset, "val", grid=Grid(8), preprocess=PreprocessConfig(image_size=32), cache_dir=cache
-    )
-    assert list(cache.iterdir()) == files and files[0].stat().st_mtime_ns == stamp
-    np.testing.assert_array_equal(again.images, arrays.images)
-    # The cache holds exactly what inference prepares.
-    from dlsr.data import load_image
-
-    prepared = load_image(arrays.records[0].rendering(1), PreprocessConfig(image_size=32))
-    np.testing.assert_array_equal(arrays.images[0, 1, ..., :3], prepared.pixels)
-
-    broken = tmp_path / "broken"
-    shutil.copytree(tiny_dataset, broken, ignore=shutil.ignore_patterns(".dlsr-cache"))
-    target = broken / arrays.records[0].key / "sdf.npz"
-    target.write_bytes(b"garbage")
-    with pytest.raises(DatasetError, match=r"sdf\.npz: unreadable"):
-        load_split_arrays(broken, "val", grid=Grid(8), preprocess=PreprocessConfig(image_size=32), cache_dir=cache)
-
-
-def test_augmentation_is_seeded_and_recomposites_the_background() -> None:
-    size = 16
-    views = torch.zeros(2, size, size, 4, dtype=torch.uint8)
-    views[..., :3] = 255  # white background everywhere ...
-    views[:, 4:12, 4:12, :3] = torch.tensor([200, 10, 10], dtype=torch.uint8)  # ... around a red square
-    views[:, 4:12, 4:12, 3] = 255
-    plain = AugmentConfig(channel_permutation=False, colour_jitter=0, background_probability=1.0, crop_jitter=0)
-    first = augment_views(views, plain, batch_generator(0, 0, 0, 0), (255, 255, 255))
-    second = augment_views(views, plain, batch_generator(0, 0, 0, 0), (255, 255, 255))
-    assert torch.equal(first, second)
-    corner = first[:, :, 0, 0]
-    assert not torch.allclose(corner, torch.ones_like(corner))  # the background changed colour
-    assert torch.allclose(first[:, :, 8, 8], torch.tensor([200 / 255, 10 / 255, 10 / 255]).expand(2, 3), atol=1e-6)
-    permuted = augment_views(views, AugmentConfig(0.0, 0.0, 0.0, 0.0), batch_generator(0, 0, 0, 0), (255,) * 3)
-    full = augment_views(views, AugmentConfig(), batch_generator(1, 0, 0, 0), (255,) * 3)
-    assert permuted.shape == full.shape == (2, 3, size, size) and 0 <= full.min() and full.max() <= 1
+        read_training_state(tmp_path / "bad.pt")
 
 
 def test_schedule_warms_up_then_decays() -> None:
@@ -288,23 +222,6 @@ def test_schedule_warms_up_then_decays() -> None:
     assert all(a <= b for a, b in itertools.pairwise(factors[:11]))
     assert all(a >= b for a, b in itertools.pairwise(factors[10:]))
     assert factors[-1] == pytest.approx(0.1)
-
-
-def test_a_full_disk_while_caching_is_a_one_line_error(
-    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import errno
-
-    from dlsr.data import PreprocessConfig
-
-    def no_space(*args: Any, **kwargs: Any) -> Any:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(np.lib.format, "open_memmap", no_space)
-    cache = tmp_path / "cache"
-    with pytest.raises(DatasetError, match=r"No space left on device.*free disk space"):
-        load_split_arrays(tiny_dataset, "val", grid=Grid(8), preprocess=PreprocessConfig(32), cache_dir=cache)
-    assert [p.name for p in cache.iterdir()] == []  # no temporary file left behind
 
 
 def test_training_runs_on_prepared_real_meshes(tmp_path: Path) -> None:
@@ -399,9 +316,9 @@ def test_export_which_is_a_usage_error(tmp_path: Path) -> None:
 def test_a_run_whose_loss_turns_non_finite_stops_and_keeps_the_last_good_state(
     tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dlsr import train as train_module
+    from dlsr.train import loop as train_loop
 
-    real = train_module.compute_loss
+    real = train_loop.compute_loss
     calls = itertools.count()
 
     def poisoned(*args: Any, **kwargs: Any) -> Any:
@@ -410,12 +327,12 @@ def test_a_run_whose_loss_turns_non_finite_stops_and_keeps_the_last_good_state(
             result.loss = result.loss * float("nan")
         return result
 
-    monkeypatch.setattr(train_module, "compute_loss", poisoned)
+    monkeypatch.setattr(train_loop, "compute_loss", poisoned)
     out = tmp_path / "run"
     result = cli_train(tiny_dataset, out, write_toml(tmp_path / "c.toml", tiny_values(epochs=3)))
     assert_one_line_error(result, 1, "the loss became nan at epoch 2, step 2", f"{out / 'last.pt'} keeps")
     for name in ("last.pt", "best.pt"):
-        state = read_state(out / name)
+        state = read_training_state(out / name)
         assert state["epoch"] == 1, name
         assert all(torch.isfinite(t).all() for t in state["model"].values() if t.is_floating_point()), name
     text = (out / "metrics.jsonl").read_text()
@@ -426,9 +343,9 @@ def test_a_run_whose_loss_turns_non_finite_stops_and_keeps_the_last_good_state(
 def test_weights_that_turn_non_finite_are_never_scored_or_saved(
     tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dlsr import train as train_module
+    from dlsr.train import loop as train_loop
 
-    real = train_module.make_optimizer
+    real = train_loop.make_optimizer
 
     def make(model: torch.nn.Module, config: TrainConfig) -> torch.optim.AdamW:
         optimizer = real(model, config)
@@ -445,11 +362,11 @@ def test_weights_that_turn_non_finite_are_never_scored_or_saved(
         optimizer.step = types.MethodType(poisoned_step, optimizer)  # type: ignore[method-assign]
         return optimizer
 
-    monkeypatch.setattr(train_module, "make_optimizer", make)
+    monkeypatch.setattr(train_loop, "make_optimizer", make)
     out = tmp_path / "run"
     result = cli_train(tiny_dataset, out, write_toml(tmp_path / "c.toml", tiny_values(epochs=2)))
     assert_one_line_error(result, 1, "the weights became non-finite", "epoch 2, step 4")
-    assert read_state(out / "last.pt")["epoch"] == 1 and [r["epoch"] for r in read_metrics(out)] == [1]
+    assert read_training_state(out / "last.pt")["epoch"] == 1 and [r["epoch"] for r in read_metrics(out)] == [1]
 
 
 def test_a_learning_rate_that_diverges_stops_the_run(tiny_dataset: Path, tmp_path: Path) -> None:
@@ -515,30 +432,6 @@ def test_an_out_folder_under_a_file_is_one_line(tiny_dataset: Path, tmp_path: Pa
     assert_one_line_error(result, 1, "cannot create the folder", "is a file")
 
 
-def test_photo_augmentations_grey_blur_and_noise() -> None:
-    size = 16
-    views = torch.zeros(4, size, size, 4, dtype=torch.uint8)
-    views[..., :3] = 255
-    views[:, 4:12, 4:12, :3] = torch.tensor([200, 10, 10], dtype=torch.uint8)
-    views[:, 4:12, 4:12, 3] = 255
-    off = {"channel_permutation": False, "colour_jitter": 0.0, "background_probability": 0.0, "crop_jitter": 0.0}
-    plain = augment_views(views, AugmentConfig(**off), batch_generator(0, 0, 0, 0), (255,) * 3)
-    grey = augment_views(
-        views, AugmentConfig(**off, greyscale_probability=1.0), batch_generator(0, 0, 0, 0), (255,) * 3
-    )
-    assert torch.allclose(grey[:, 0], grey[:, 1]) and torch.allclose(grey[:, 1], grey[:, 2])
-    expected = 0.299 * 200 / 255 + 0.587 * 10 / 255 + 0.114 * 10 / 255  # BT.601 luma, as Pillow's "L"
-    assert grey[0, 0, 8, 8].item() == pytest.approx(expected, abs=1e-6)
-    blurred = augment_views(views, AugmentConfig(**off, blur_probability=1.0), batch_generator(0, 0, 0, 0), (255,) * 3)
-    assert torch.allclose(blurred.mean(dim=(2, 3)), plain.mean(dim=(2, 3)), atol=0.02)  # blur keeps the mean
-    edge = (plain[:, 0, 8, 3] - plain[:, 0, 8, 4]).abs()  # background | red square: a sharp step
-    assert ((blurred[:, 0, 8, 3] - blurred[:, 0, 8, 4]).abs() < edge).all()
-    noisy = augment_views(views, AugmentConfig(**off, noise=0.1), batch_generator(0, 0, 0, 0), (255,) * 3)
-    assert 0 < (noisy - plain)[:, :, 4:12, 4:12].std() < 0.1 and 0 <= noisy.min() and noisy.max() <= 1
-    with pytest.raises(ConfigError, match="blur_probability"):
-        AugmentConfig(blur_probability=1.5)
-
-
 def test_pooled_datasets_and_init_from_weights(tiny_dataset: Path, tmp_path: Path) -> None:
     """Two dataset folders train as one pool; a run starts from another run's weights when asked."""
     first = tmp_path / "first"
@@ -551,7 +444,7 @@ def test_pooled_datasets_and_init_from_weights(tiny_dataset: Path, tmp_path: Pat
     train([tiny_dataset, other], pooled, run_config_from_dict(values))
     record = json.loads((pooled / "run.json").read_text())
     assert [Path(entry["path"]) for entry in record["data"]] == [tiny_dataset.resolve(), other.resolve()]
-    trained = read_state(pooled / "last.pt")["model"]
+    trained = read_training_state(pooled / "last.pt")["model"]
     # At a negligible learning rate the run ends where the weights it started from were (AdamW's first steps
     # move each weight by about lr; BatchNorm's running statistics move regardless, so only parameters count).
     for key, tensor in start.items():
@@ -577,7 +470,7 @@ def test_a_run_on_a_finer_grid_grows_from_coarser_weights(tiny_dataset: Path, tm
     values = tiny_values(epochs=1, init=str(coarse), lr=1e-12, warmup_steps=0)
     values["model"] = {**values["model"], "resolution": 32, "decoder_channels": [16, 8, 8], "decoder_convs": [1, 0, 1]}
     train(tiny_dataset, tmp_path / "fine", run_config_from_dict(values))
-    trained = read_state(tmp_path / "fine" / "last.pt")["model"]
+    trained = read_training_state(tmp_path / "fine" / "last.pt")["model"]
     assert trained["template"].shape == (32, 32, 32)
     for key, tensor in load_weights(coarse)[0].named_parameters():
         if key != "template":

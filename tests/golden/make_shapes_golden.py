@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dlsr.shapes import CATEGORIES, Shape, generate
+from dlsr.synth.shapes import CATEGORIES, Shape, generate
 
 GOLDEN = Path(__file__).with_name("shapes.npz")
 SEEDS = (0, 1, 2)

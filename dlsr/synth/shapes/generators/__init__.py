@@ -1,0 +1,1 @@
+"""One module per category: each draws its parameters, then builds its parts (see `dlsr.synth.shapes.registry`)."""
