@@ -880,7 +880,7 @@ def test_cli_default_output_is_a_folder_per_dataset_split_and_weights(
         assert result.stdout.strip() == str(folder / "results.jsonl")
         assert (tmp_path / folder / "results.jsonl").is_file() and (tmp_path / folder / "summary.json").is_file()
     assert not (tmp_path / "results.jsonl").exists()
-    from dlsr.cli import default_eval_folder
+    from dlsr.cli.eval import default_eval_folder
 
     weights = tmp_path / "w" / "tiny.safetensors"
     weights.parent.mkdir()
