@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -83,12 +82,9 @@ def _eval_table(summary: dict[str, Any], title: str) -> Any:
     return table
 
 
-def _print_eval(summary: dict[str, Any], header: dict[str, Any], as_json: bool, csv_path: Path | None,
-                quiet: bool, extra: dict[str, Any]) -> None:  # fmt: skip
-    from dlsr.eval.summary import write_csv
-
-    if csv_path is not None:
-        write_csv(summary, csv_path, header)
+def _print_eval(
+    summary: dict[str, Any], header: dict[str, Any], as_json: bool, quiet: bool, extra: dict[str, Any]
+) -> None:
     if as_json:
         emit_json({"header": header, "summary": summary, **extra})
     if not quiet:
@@ -200,7 +196,8 @@ def eval_run(
     Exit code 1 when a prediction failed (unreadable input, missing prediction file) or ground truth is
     unreadable; empty predictions are results (worst-case scores), not errors.
     """
-    from dlsr.eval import EvalConfig, evaluate, parse_views, with_shard_suffix
+    from dlsr.eval import EvalConfig, evaluate, parse_views
+    from dlsr.eval.run import output_paths
 
     if out is not None and results is not None:
         raise usage_error("give --out DIR or --results FILE, not both")
@@ -225,9 +222,33 @@ def eval_run(
     chosen_out = out is None and results is None
     if chosen_out:
         out = default_eval_folder(dataset, split, weights, predictions)
-    results_path = results if results is not None else (out or Path(".")) / "results.jsonl"
-    results_path = with_shard_suffix(results_path, shard_range)  # its folder is made when results are written
-    _check_table_outputs(csv_path, report)
+    results_path, summary_path = output_paths(out, results, shard_range)  # folders are made when written
+    progress, on_start, on_item = _eval_progress(quiet, out if chosen_out else None, results_path)
+    try:
+        run = evaluate(
+            dataset, results_path, config, weights=weights, device=device, batch_size=batch_size, workers=workers,
+            shard=shard_range, resume=resume, overwrite=overwrite, frame_check=frame_check,
+            summary_file=summary_path, report=report, csv=csv_path, on_start=on_start, on_item=on_item,
+        )  # fmt: skip
+    finally:
+        progress.stop()
+    extra = {"results": str(run.results), "scored": run.scored, "skipped": run.skipped, "seconds": run.seconds}
+    if protocol == "auto":
+        extra["protocol_picked"] = True
+    _print_eval(run.summary, run.header, json_output, quiet, extra)
+    if not quiet:
+        stderr_console().print(
+            f"{run.results}: {run.scored} scored, {run.skipped} already there, {run.summary['failures']} failures, "
+            f"{run.summary['errors']} errors, in {run.seconds:.1f} s"
+        )
+    if not json_output:
+        sys.stdout.write(f"{run.results}\n")
+    if run.failed:
+        raise typer.Exit(1)
+
+
+def _eval_progress(quiet: bool, chosen_out: Path | None, results_path: Path) -> tuple[Any, Any, Any]:
+    """The progress bar and the callbacks that drive it: (progress, on_start, on_item)."""
     console = stderr_console()
     # Started only when scoring starts, so an error in planning is one line without a bar above it.
     progress = progress_bar("eval", quiet)
@@ -235,8 +256,10 @@ def eval_run(
     started = time.perf_counter()
 
     def on_start(total: int, skipped: int) -> None:
-        if chosen_out and not quiet:
-            console.print(f"results go to {out}/ (the default for this dataset, split and weights; --out to choose)")
+        if chosen_out is not None and not quiet:
+            console.print(
+                f"results go to {chosen_out}/ (the default for this dataset, split and weights; --out to choose)"
+            )
         progress.start()
         progress.update(task, total=total)
         if skipped and not quiet:
@@ -249,45 +272,7 @@ def eval_run(
         done = progress.tasks[0].completed + 1
         progress.update(task, advance=1, rate=f"{done / elapsed:.2f} samples/s")
 
-    try:
-        run = evaluate(
-            dataset, results_path, config, weights=weights, device=device, batch_size=batch_size, workers=workers,
-            shard=shard_range, resume=resume, overwrite=overwrite, frame_check=frame_check,
-            on_start=on_start, on_item=on_item,
-        )  # fmt: skip
-    finally:
-        progress.stop()
-    if out is not None:
-        from dlsr.files import atomic_write
-
-        summary_name = with_shard_suffix(out / "summary.json", shard_range)
-        atomic_write(summary_name, json.dumps({"header": run.header, "summary": run.summary}, indent=2).encode())
-    if report is not None:
-        from dlsr.eval.report import write_report
-
-        write_report(run.results, report, weights=weights, device=device)
-    extra = {"results": str(run.results), "scored": run.scored, "skipped": run.skipped, "seconds": run.seconds}
-    if protocol == "auto":
-        extra["protocol_picked"] = True
-    _print_eval(run.summary, run.header, json_output, csv_path, quiet, extra)
-    if not quiet:
-        console.print(
-            f"{run.results}: {run.scored} scored, {run.skipped} already there, {run.summary['failures']} failures, "
-            f"{run.summary['errors']} errors, in {run.seconds:.1f} s"
-        )
-    if not json_output:
-        sys.stdout.write(f"{run.results}\n")
-    if run.summary["errors"] or run.summary["failures"] - run.summary["empty"]:
-        raise typer.Exit(1)
-
-
-def _check_table_outputs(*paths: Path | None) -> None:
-    """Refuse an unwritable --csv or --report before the evaluation, not after it (they are written last)."""
-    from dlsr.files import check_writable
-
-    for path in paths:
-        if path is not None:
-            check_writable(path, overwrite=True, probe=True)
+    return progress, on_start, on_item
 
 
 def default_eval_folder(dataset: Path, split: str, weights: Path | None, predictions: Path | None) -> Path:
@@ -314,11 +299,11 @@ def eval_merge(
 ) -> None:
     """Join the results of `dlsr eval --shard i/n` runs into what one run would have written."""
     from dlsr.eval.results import merge_results
+    from dlsr.eval.summary import failed_count
 
-    _check_table_outputs(csv_path)
-    header, summary = merge_results(inputs, output, overwrite=overwrite)
-    _print_eval(summary, header, json_output, csv_path, quiet, {"results": str(output)})
+    header, summary = merge_results(inputs, output, overwrite=overwrite, csv=csv_path)
+    _print_eval(summary, header, json_output, quiet, {"results": str(output)})
     if not json_output:
         sys.stdout.write(f"{output}\n")
-    if summary["errors"] or summary["failures"] - summary["empty"]:
+    if failed_count(summary):
         raise typer.Exit(1)

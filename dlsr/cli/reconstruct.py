@@ -8,9 +8,9 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,39 +30,15 @@ from dlsr.conventions import (
     DEVICES,
     MESH_FORMATS,
 )
-from dlsr.errors import ConfigError, DlsrError
+from dlsr.errors import ConfigError
+
+if TYPE_CHECKING:
+    from dlsr.batch import MeshJob, MeshResult
 
 # The CLI repeats these so that --help needs no numpy; tests/test_cli.py pins them to the library.
 BACKGROUND_MODES = ("auto", "none", "plain", "grabcut", "rembg")  # dlsr.data.BACKGROUND_MODES
 DEFAULT_KEEP_PARTS = 0.0  # dlsr.postprocess.MeshFinish
 DEFAULT_SMOOTH = 0  # dlsr.postprocess.MeshFinish
-MASK_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")  # looked for in a --mask folder
-
-
-@dataclass(frozen=True)
-class _Job:
-    """One input image and where its mesh goes (`destination` None means stdout)."""
-
-    source: str  # a path, or "-" for stdin
-    name: str  # how messages call it
-    destination: Path | None
-    format: str
-    mask: Path | None = None  # the user's mask for this input, from --mask
-
-
-@dataclass(frozen=True)
-class _Settings:
-    """How every job of one `dlsr reconstruct` call is meshed and written."""
-
-    resolution: int
-    level: float
-    save_sdf: bool
-    save_input: bool
-    overwrite: bool
-    background: str = "auto"
-    save_mask: bool = False
-    mask_folder: Path | None = None  # --mask DIR: each input's mask is the image named after it there
-    finish: Any = None  # dlsr.postprocess.MeshFinish: stray parts, smoothing, scale, up axis
 
 
 def _expand_inputs(patterns: list[str]) -> tuple[list[str], list[str]]:
@@ -86,8 +62,9 @@ def _expand_inputs(patterns: list[str]) -> tuple[list[str], list[str]]:
     return inputs, unmatched
 
 
-def _plan_jobs(inputs: list[str], output: str | None, format: str | None) -> list[_Job]:
+def _plan_jobs(inputs: list[str], output: str | None, format: str | None) -> list[MeshJob]:
     """Decide where each input's mesh goes. Raises typer.Exit(2) on contradictory options."""
+    from dlsr.batch import MeshJob
     from dlsr.mesh import resolve_format
 
     if inputs.count(STDIO) > 1:
@@ -96,7 +73,7 @@ def _plan_jobs(inputs: list[str], output: str | None, format: str | None) -> lis
         if len(inputs) != 1:
             raise usage_error("-o - writes one mesh to stdout: give exactly one input")
         name = "<stdin>" if inputs[0] == STDIO else inputs[0]
-        return [_Job(inputs[0], name, None, resolve_format(None, format or "obj"))]
+        return [MeshJob(inputs[0], name, None, resolve_format(None, format or "obj"))]
 
     target = Path(output) if output is not None else Path(".")
     suffix = target.suffix.lower().lstrip(".")
@@ -112,11 +89,11 @@ def _plan_jobs(inputs: list[str], output: str | None, format: str | None) -> lis
         if format is not None and resolve_format(None, format) != suffix:
             raise usage_error(f"--format {format} contradicts the extension of -o {output}")
         name = "<stdin>" if inputs[0] == STDIO else inputs[0]
-        return [_Job(inputs[0], name, target, suffix)]
+        return [MeshJob(inputs[0], name, target, suffix)]
 
     folder = target
     fmt = resolve_format(None, format or "obj")
-    jobs: list[_Job] = []
+    jobs: list[MeshJob] = []
     seen: dict[Path, str] = {}
     for source in inputs:
         stem = "stdin" if source == STDIO else Path(source).stem
@@ -127,13 +104,8 @@ def _plan_jobs(inputs: list[str], output: str | None, format: str | None) -> lis
                 f"{source} and {seen[destination]} would both write {destination}; rename one or run them separately"
             )
         seen[destination] = source
-        jobs.append(_Job(source, name, destination, fmt))
+        jobs.append(MeshJob(source, name, destination, fmt))
     return jobs
-
-
-def _side_path(destination: Path, suffix: str) -> Path:
-    """chair.obj -> chair.sdf.npz / chair.input.png / chair.mask.png, next to the mesh."""
-    return destination.with_name(destination.stem + suffix)
 
 
 def _check_background(background: str, mask: Path | None, inputs: list[str]) -> None:
@@ -148,29 +120,6 @@ def _check_background(background: str, mask: Path | None, inputs: list[str]) -> 
         raise usage_error(
             f"--mask {mask} is one mask for {len(inputs)} inputs; give a folder of masks named after them"
         )
-
-
-def _mask_for(job: _Job, settings: _Settings) -> Path | None:
-    """The mask file of one input: --mask FILE itself, or the image named after the input in --mask DIR.
-
-    Raises:
-        InputImageError: the folder holds no mask for this input.
-    """
-    from dlsr.errors import InputImageError
-
-    if settings.mask_folder is None:
-        return job.mask
-    stem = "stdin" if job.source == STDIO else Path(job.source).stem
-    for extension in MASK_EXTENSIONS:
-        for candidate in (
-            settings.mask_folder / f"{stem}{extension}",
-            settings.mask_folder / f"{stem}{extension.upper()}",
-        ):
-            if candidate.is_file():
-                return candidate
-    raise InputImageError(
-        f"{job.name}: no mask for it in {settings.mask_folder}; add {settings.mask_folder / (stem + '.png')}"
-    )
 
 
 @app.command()
@@ -260,12 +209,12 @@ def reconstruct(
 
     from typing import cast
 
+    from dlsr.batch import MeshSettings, reconstruct_files
     from dlsr.pipeline import load_model
     from dlsr.postprocess import MeshFinish, UpAxis
 
     check_level_and_device(level, device, DEVICES)
     console = stderr_console()
-    failures = len(unmatched)
     for pattern in unmatched:
         print_error(f"{pattern}: no files match this pattern")
     if background == "rembg":
@@ -273,7 +222,7 @@ def reconstruct(
 
         require_rembg("--background rembg")
     model = load_model(weights, device)
-    settings = _Settings(
+    settings = MeshSettings(
         resolution,
         model.info.level if level is None else level,
         save_sdf,
@@ -285,127 +234,31 @@ def reconstruct(
         finish=MeshFinish(keep_parts=keep_parts, smooth_iterations=smooth, scale=scale, up=cast(UpAxis, up)),
     )
     started = time.perf_counter()
-    done = 0
-    for first in range(0, len(jobs), batch_size):
-        batch = jobs[first : first + batch_size]
-        outcomes = _reconstruct_batch(batch, model, settings)
-        for job, outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, DlsrError):
-                failures += 1
-                print_error(str(outcome))
-                if json_lines:
-                    emit_json({"input": job.name, "output": None, "error": str(outcome)})
-                continue
-            done += 1
-            if json_lines:
-                emit_json(outcome)
-            elif not to_stdout:
-                sys.stdout.write(f"{outcome['output']}\n")
-                sys.stdout.flush()
+    jobs = [dataclasses.replace(job, source=sys.stdin.buffer.read()) if job.source == STDIO else job for job in jobs]
+    done = _print_results(reconstruct_files(jobs, model, settings, batch_size), json_lines, to_stdout)
     if not quiet:
         elapsed = time.perf_counter() - started
         console.print(f"reconstructed {done} of {len(jobs) + len(unmatched)} input(s) in {elapsed:.2f} s")
-    if failures:
+    if unmatched or done < len(jobs):
         raise typer.Exit(1)
 
 
-def _reconstruct_batch(jobs: list[_Job], model: Any, settings: _Settings) -> list[dict[str, Any] | DlsrError]:
-    """Run one batch of jobs; each entry is the job's result record or the error that stopped it."""
-    from typing import cast
-
-    from dlsr.data import BackgroundMode, load_image
-    from dlsr.files import check_writable
-    from dlsr.pipeline import predict_sdf
-
-    outcomes: list[dict[str, Any] | DlsrError | None] = [None] * len(jobs)
-    prepared = []
-    for slot, job in enumerate(jobs):
-        started = time.perf_counter()
-        try:
-            if job.destination is not None:
-                check_writable(job.destination, overwrite=settings.overwrite)
-                for wanted, suffix in (
-                    (settings.save_sdf, ".sdf.npz"),
-                    (settings.save_input, ".input.png"),
-                    (settings.save_mask, ".mask.png"),
-                ):
-                    if wanted:
-                        check_writable(_side_path(job.destination, suffix), overwrite=settings.overwrite)
-            mask = _mask_for(job, settings)
-            source: str | bytes = sys.stdin.buffer.read() if job.source == STDIO else job.source
-            image = load_image(
-                source,
-                model.info.preprocess,
-                name=job.name,
-                background=cast(BackgroundMode, settings.background),
-                mask=mask,
-            )
-        except DlsrError as exc:
-            outcomes[slot] = exc
+def _print_results(results: Iterator[MeshResult], json_lines: bool, to_stdout: bool) -> int:
+    """Print each result as it comes (errors on stderr, paths or JSON lines on stdout); returns how many succeeded."""
+    done = 0
+    for result in results:
+        if result.error is not None or result.record is None:
+            print_error(str(result.error))
+            if json_lines:
+                emit_json({"input": result.job.name, "output": None, "error": str(result.error)})
             continue
-        prepared.append((slot, job, image, time.perf_counter() - started))
-    started = time.perf_counter()
-    sdfs = predict_sdf(model, [image.pixels for _, _, image, _ in prepared])
-    network_share = (time.perf_counter() - started) / max(len(prepared), 1)
-    for (slot, job, image, load_seconds), sdf in zip(prepared, sdfs, strict=True):
-        started = time.perf_counter()
-        try:
-            record = _finish_job(job, image, sdf, model, settings)
-        except DlsrError as exc:
-            outcomes[slot] = exc
-            continue
-        record["seconds"] = round(load_seconds + network_share + time.perf_counter() - started, 4)
-        outcomes[slot] = record
-    return [outcome for outcome in outcomes if outcome is not None]
-
-
-def _finish_job(job: _Job, image: Any, sdf: Any, model: Any, settings: _Settings) -> dict[str, Any]:
-    """Mesh one predicted SDF and write the mesh (and side outputs); returns the result record."""
-    from dlsr.errors import EmptySurfaceError
-    from dlsr.files import atomic_write
-    from dlsr.mesh import mesh_bytes, save_mesh
-    from dlsr.pipeline import surface_sdf
-    from dlsr.postprocess import finish_surface
-    from dlsr.sdf import sdf_archive
-
-    try:
-        mesh, _ = surface_sdf(sdf, model.info.grid, settings.resolution, settings.level)
-    except EmptySurfaceError as exc:
-        raise EmptySurfaceError(f"{job.name}: {exc}") from exc
-    if settings.finish is not None:
-        mesh = finish_surface(mesh, settings.finish)
-    if job.destination is None:
-        data = mesh_bytes(mesh, job.format)
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        written = STDIO
-    else:
-        save_mesh(mesh, job.destination, job.format, overwrite=settings.overwrite)
-        written = str(job.destination)
-        if settings.save_sdf:
-            import numpy as np
-
-            arrays = sdf_archive(sdf, model.info.grid, settings.level)
-            atomic_write(
-                _side_path(job.destination, ".sdf.npz"),
-                lambda stream: np.savez_compressed(stream, **arrays),
-                overwrite=settings.overwrite,
-            )
-        if settings.save_input:
-            from dlsr.data import png_bytes
-
-            atomic_write(
-                _side_path(job.destination, ".input.png"), png_bytes(image.pixels), overwrite=settings.overwrite
-            )
-        if settings.save_mask:
-            from dlsr.data import mask_png_bytes
-
-            atomic_write(_side_path(job.destination, ".mask.png"), mask_png_bytes(image), overwrite=settings.overwrite)
-    return {
-        "input": job.name,
-        "output": written,
-        "foreground": image.foreground,
-        "vertices": len(mesh.vertices),
-        "faces": len(mesh.faces),
-        "watertight": bool(mesh.is_watertight),
-    }
+        done += 1
+        if result.data is not None:  # the mesh itself goes to stdout
+            sys.stdout.buffer.write(result.data)
+            sys.stdout.buffer.flush()
+        if json_lines:
+            emit_json(result.record)
+        elif not to_stdout:
+            sys.stdout.write(f"{result.record['output']}\n")
+            sys.stdout.flush()
+    return done

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -80,6 +79,7 @@ def train_run(
 ) -> None:
     """Train a model; the run folder can be resumed and exported."""
     from dlsr.train import load_run_config, train
+    from dlsr.workers import process_rank
 
     if device not in TRAIN_DEVICES:
         raise usage_error(f"--device {device!r}: choose {either(TRAIN_DEVICES)}")
@@ -103,7 +103,7 @@ def train_run(
     _check_train_options(overrides)
     run_config = load_run_config(config, overrides)
     console = stderr_console()
-    rank = int(os.environ.get("RANK", "0"))
+    rank = process_rank()
     with progress_bar("{task.description}", quiet or rank != 0) as progress:
         task = progress.add_task("training", total=None, rate="")
         phase = {"description": ""}

@@ -3,6 +3,7 @@ each sample (with the network's SDF or a prediction file) to scoring."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -10,12 +11,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dlsr.errors import DatasetError, DlsrError
+from dlsr.errors import DatasetError
 from dlsr.eval.config import VOXEL_EXTENSIONS, EvalConfig
 from dlsr.eval.layouts import Sample, read_samples
 from dlsr.eval.score import Job
 
 if TYPE_CHECKING:
+    from dlsr.data import PreparedImage
     from dlsr.pipeline import LoadedModel
 
 
@@ -105,41 +107,28 @@ def plan_jobs(
     batch_size: int,
 ) -> Iterator[Job]:
     """Jobs in sample order; `batch_size` images are read at a time, lazily, and the network runs on them together
-    on a GPU, one at a time on the CPU (see below)."""
+    on a GPU, one at a time on the CPU (`dlsr.pipeline.predict_batch`'s same_bits)."""
     if model is None:
         for sample in samples:
             path = prediction_for(sample, predictions)
             error = None if path is not None else f"{sample.key}: no prediction file in {config.predictions}"
             yield Job(sample, config, prediction=path, error=error)
         return
-    from dlsr.pipeline import predict_sdf
+    from dlsr.pipeline import predict_batch
 
     for first in range(0, len(samples), batch_size):
         batch = samples[first : first + batch_size]
-        pixels, errors = [], {}
-        for sample in batch:
-            try:
-                pixels.append(input_pixels(sample, model))
-            except DlsrError as exc:
-                errors[sample.key] = str(exc)
-        if model.device.type == "cpu":
-            # On CPU a forward pass's rounding depends on how many images it holds (measured with the shipped
-            # weights: all 16 SDFs differ in the last bits, up to 2.4e-7, between batches of 1 and 16; none
-            # between positions in batches of one size), so a sample's score would depend on --batch-size, resume
-            # and shards. One image per pass gives every sample the same bits, and costs nothing here (5.0 ms
-            # against 5.4 ms per image on one thread).
-            sdfs = iter([predict_sdf(model, [image])[0] for image in pixels])
-        else:
-            sdfs = iter(predict_sdf(model, pixels))
-        for sample in batch:
-            if sample.key in errors:
-                yield Job(sample, config, error=errors[sample.key])
+        loaders = [functools.partial(prepared_input, sample, model) for sample in batch]
+        # same_bits: a sample's score must not depend on the batch size, resume or shards.
+        for sample, item in zip(batch, predict_batch(model, loaders, same_bits=True), strict=True):
+            if item.error is not None:
+                yield Job(sample, config, error=str(item.error))
             else:
-                yield Job(sample, config, sdf=next(sdfs), grid=model.info.grid)
+                yield Job(sample, config, sdf=item.sdf, grid=model.info.grid)
 
 
-def input_pixels(sample: Sample, model: LoadedModel) -> np.ndarray:
-    """The network input uint8 (S, S, 3) for a sample's image; a Pix3D mask cuts the object out first.
+def prepared_input(sample: Sample, model: LoadedModel) -> PreparedImage:
+    """A sample's image prepared for the network; a Pix3D mask cuts the object out first.
 
     Raises:
         InputImageError: unreadable image or mask, or no object in it.
@@ -148,4 +137,9 @@ def input_pixels(sample: Sample, model: LoadedModel) -> np.ndarray:
 
     # The same preprocessing as `dlsr reconstruct` (and training): the mask, when there is one, is the alpha.
     name = str(sample.image)
-    return load_image(sample.image, model.info.preprocess, name, mask=sample.mask).pixels
+    return load_image(sample.image, model.info.preprocess, name, mask=sample.mask)
+
+
+def input_pixels(sample: Sample, model: LoadedModel) -> np.ndarray:
+    """The network input uint8 (S, S, 3) for a sample's image (`prepared_input`)."""
+    return prepared_input(sample, model).pixels

@@ -19,7 +19,7 @@ from dlsr import __version__
 from dlsr.errors import ConfigError, DatasetError, OutputError
 from dlsr.eval.config import FORMAT, EvalConfig
 from dlsr.eval.layouts import category_names
-from dlsr.eval.summary import summarise
+from dlsr.eval.summary import check_outputs, summarise, write_csv
 
 if TYPE_CHECKING:
     from dlsr.pipeline import LoadedModel
@@ -211,11 +211,16 @@ def _append_line(path: Path, record: dict[str, Any]) -> None:
 
 
 def merge_results(
-    inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *, overwrite: bool = False
+    inputs: Sequence[str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    csv: str | os.PathLike[str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Join the results files of `--shard i/n` runs into one, as a single run would have written it.
+    """Join the results files of sharded runs into one, as a single run would have written it.
 
     Records are sorted by sample index; the header is the shards' own with `shard` None and `merged_from` added.
+    With `csv`, the summary table is written there too (`write_csv`).
 
     Returns:
         (merged header, summary).
@@ -226,8 +231,9 @@ def merge_results(
     """
     from dlsr.files import atomic_write
 
+    check_outputs(csv)
     if not inputs:
-        raise ConfigError("dlsr eval merge needs at least one results file")
+        raise ConfigError("merging needs at least one results file")
     headers = []
     for name in inputs:
         header = next(iter_results(name), None)
@@ -270,7 +276,10 @@ def merge_results(
 
     atomic_write(output, write, overwrite=overwrite)
     names = category_names(first["dataset"]) if Path(first["dataset"]).is_dir() else {}
-    return merged_header, summarise(iter_results(output), names)
+    summary = summarise(iter_results(output), names)
+    if csv is not None:
+        write_csv(summary, csv, merged_header)
+    return merged_header, summary
 
 
 def jsonable(values: Any) -> Any:

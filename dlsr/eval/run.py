@@ -19,7 +19,7 @@ from dlsr.eval.layouts import category_names
 from dlsr.eval.plan import in_shard, load_predictor, plan_jobs, plan_samples, protocol_for
 from dlsr.eval.results import iter_results, make_header, open_results
 from dlsr.eval.score import Job, score_job
-from dlsr.eval.summary import summarise
+from dlsr.eval.summary import check_outputs, failed_count, summarise, write_csv
 
 
 @dataclass
@@ -32,6 +32,15 @@ class EvalRun:
     scored: int  # samples scored by this call
     skipped: int  # samples already in the file (resume)
     seconds: float
+    summary_file: Path | None = None  # summary.json, when asked for
+    report: Path | None = None  # the HTML report, when asked for
+    csv: Path | None = None  # the table as CSV, when asked for
+
+    @property
+    def failed(self) -> int:
+        """Failed predictions and unreadable ground truths in the whole file (`summary.failed_count`): a run with
+        any has failed, though every sample was scored."""
+        return failed_count(self.summary)
 
 
 def evaluate(
@@ -47,6 +56,9 @@ def evaluate(
     resume: bool = False,
     overwrite: bool = False,
     frame_check: bool = True,
+    summary_file: str | os.PathLike[str] | None = None,
+    report: str | os.PathLike[str] | None = None,
+    csv: str | os.PathLike[str] | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_item: Callable[[dict[str, Any]], None] | None = None,
 ) -> EvalRun:
@@ -65,6 +77,10 @@ def evaluate(
         resume: continue an existing results file (not together with `overwrite`).
         overwrite: replace an existing results file.
         frame_check: test the first samples for a better alignment before scoring (see the module docstring).
+        summary_file: also write the header and summary there as JSON when done.
+        report: also write the HTML report there when done (`write_report`, with `weights` and `device`).
+        csv: also write the summary table there as CSV when done (`write_csv`); it and `report` are checked
+            writable before anything is scored.
         on_start: called once with (samples to score now, samples already in the file).
         on_item: called with each record as it is written.
 
@@ -76,6 +92,7 @@ def evaluate(
     """
     started = time.perf_counter()
     path = Path(results)
+    check_outputs(csv, report)
     _refuse_options(path, batch_size, workers, resume, overwrite)
     layout, samples = plan_samples(root, config)
     if config.protocol == AUTO_PROTOCOL:  # the header records the protocol used, so resume compares that
@@ -99,7 +116,31 @@ def evaluate(
     jobs = plan_jobs(todo, config, model, predictions, batch_size)
     _write_records(path, stream, _run_jobs(jobs, workers), on_item)
     summary = summarise(iter_results(path), category_names(root))
-    return EvalRun(path, header, summary, len(todo), len(mine) - len(todo), time.perf_counter() - started)
+    run = EvalRun(path, header, summary, len(todo), len(mine) - len(todo), time.perf_counter() - started)
+    return _write_outputs(run, summary_file, report, csv, weights, device)
+
+
+def _write_outputs(
+    run: EvalRun,
+    summary_file: str | os.PathLike[str] | None,
+    report: str | os.PathLike[str] | None,
+    csv: str | os.PathLike[str] | None,
+    weights: str | os.PathLike[str] | None,
+    device: str,
+) -> EvalRun:
+    """The summary JSON, the HTML report and the CSV table of a finished run, those that were asked for."""
+    from dlsr.files import atomic_write
+
+    if summary_file is not None:
+        run.summary_file = Path(summary_file)
+        atomic_write(summary_file, json.dumps({"header": run.header, "summary": run.summary}, indent=2).encode())
+    if report is not None:
+        from dlsr.eval.report import write_report
+
+        run.report = write_report(run.results, report, weights=weights, device=device)
+    if csv is not None:
+        run.csv = write_csv(run.summary, csv, run.header)
+    return run
 
 
 def _refuse_options(path: Path, batch_size: int, workers: int | None, resume: bool, overwrite: bool) -> None:
@@ -144,6 +185,16 @@ def _run_jobs(jobs: Iterable[Job], workers: int) -> Generator[dict[str, Any], No
 
 
 # ------------------------------------------------------------------------------------------ frames
+
+
+def output_paths(out: Path | None, results: Path | None, shard: tuple[int, int] | None) -> tuple[Path, Path | None]:
+    """Where a run's results and summary go: `results` itself (no summary), or results.jsonl and summary.json in
+    the folder `out`; a shard's names carry its suffix (`with_shard_suffix`)."""
+    if results is not None:
+        return with_shard_suffix(results, shard), None
+    folder = out or Path(".")
+    summary = with_shard_suffix(folder / "summary.json", shard) if out is not None else None
+    return with_shard_suffix(folder / "results.jsonl", shard), summary
 
 
 def with_shard_suffix(path: Path, shard: tuple[int, int] | None) -> Path:

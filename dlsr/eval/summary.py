@@ -83,6 +83,25 @@ def summarise(records: Iterable[dict[str, Any]], names: dict[str, str] | None = 
     }
 
 
+def failed_count(summary: dict[str, Any]) -> int:
+    """The samples that make a run fail: failed predictions (unreadable input, missing or unreadable prediction file)
+    and unreadable ground truth. Empty predictions are results (worst-case scores), not failures of the run."""
+    return int(summary["errors"] + summary["failures"] - summary["empty"])
+
+
+def check_outputs(*paths: str | os.PathLike[str] | None) -> None:
+    """Refuse an unwritable table or report before the work that fills it, not after it (they are written last).
+
+    Raises:
+        OutputError: a path that cannot be written.
+    """
+    from dlsr.files import check_writable
+
+    for path in paths:
+        if path is not None:
+            check_writable(Path(path), overwrite=True, probe=True)
+
+
 def _ratio(total: float, count: float) -> float | None:
     return total / count if count else None
 
