@@ -204,7 +204,7 @@ def resample_for_meshing(
     """
     target = grid.resolution if resolution is None else resolution
     if target < 2:
-        raise ConfigError(f"--resolution must be at least 2, got {target}")
+        raise ConfigError(f"the meshing resolution must be at least 2, got {target}")
     return resample_sdf(sdf, target, method), grid.with_resolution(target)
 
 

@@ -206,6 +206,8 @@ def eval_run(
             "--resume continues the results file and --overwrite replaces it (dropping the samples already scored): "
             "give one of them"
         )
+    if not 0.0 < voxel_threshold <= 1.0:  # EvalConfig checks it too, in its own words
+        raise usage_error(f"--voxel-threshold must be in (0, 1], got {voxel_threshold}")
     try:
         config = EvalConfig(
             protocol=protocol, split=split, layout=layout, align=align, points=points, iou_points=iou_points,

@@ -59,13 +59,13 @@ class EvalConfig:
         if self.views is not None:
             _refuse_repeated_views(self.views)
         if self.limit is not None and self.limit < 1:
-            raise ConfigError(f"--limit must be at least 1, got {self.limit}")
+            raise ConfigError(f"limit must be at least 1, got {self.limit}")
         if self.mesh_resolution < 2:
-            raise ConfigError(f"--resolution must be at least 2, got {self.mesh_resolution}")
+            raise ConfigError(f"mesh_resolution must be at least 2, got {self.mesh_resolution}")
         if self.level is not None and not math.isfinite(self.level):
             raise ConfigError(f"level must be a finite iso-level in world units, got {self.level}")
         if not 0.0 < self.voxel_threshold <= 1.0:
-            raise ConfigError(f"--voxel-threshold must be in (0, 1], got {self.voxel_threshold}")
+            raise ConfigError(f"voxel_threshold must be in (0, 1], got {self.voxel_threshold}")
 
 
 def parse_views(text: str | None) -> tuple[int, ...] | None:

@@ -146,7 +146,7 @@ def _write_outputs(
 def _refuse_options(path: Path, batch_size: int, workers: int | None, resume: bool, overwrite: bool) -> None:
     """Refusals found before anything is loaded or run."""
     if batch_size < 1 or (workers is not None and workers < 1):
-        raise ConfigError(f"--batch-size and --workers must be at least 1, got {batch_size}, {workers}")
+        raise ConfigError(f"batch_size and workers must be at least 1, got {batch_size}, {workers}")
     if resume and overwrite:
         # Overwriting would silently throw away the samples that resume was asked to keep.
         raise ConfigError("resume continues the results file and overwrite replaces it: choose one")
