@@ -451,6 +451,28 @@ def test_summary_means_and_nan_handling() -> None:
     assert (summary["failures"], summary["empty"], summary["errors"], summary["count"]) == (1, 1, 1, 4)
 
 
+def test_a_run_fails_on_failed_predictions_and_errors_but_not_on_empty_surfaces() -> None:
+    from dlsr.eval.summary import failed_count
+
+    def record(status: str) -> dict[str, Any]:
+        return {"type": "sample", "category": "a", "status": status, "iou": 0.0}
+
+    assert failed_count(summarise([record("ok"), record("empty")])) == 0
+    assert failed_count(summarise([record("ok"), record("failed"), record("empty")])) == 1
+    assert failed_count(summarise([record("error"), record("failed")])) == 2
+
+
+def test_output_paths_of_a_folder_a_file_and_a_shard(tmp_path: Path) -> None:
+    from dlsr.eval.run import output_paths
+
+    assert output_paths(tmp_path, None, None) == (tmp_path / "results.jsonl", tmp_path / "summary.json")
+    assert output_paths(tmp_path, None, (1, 4)) == (
+        tmp_path / "results.shard-1-of-4.jsonl",
+        tmp_path / "summary.shard-1-of-4.json",
+    )
+    assert output_paths(None, tmp_path / "r.jsonl", (0, 2)) == (tmp_path / "r.shard-0-of-2.jsonl", None)
+
+
 def test_option_parsers() -> None:
     assert parse_views("all") is None and parse_views("0,6,12") == (0, 6, 12)
     assert parse_shard("1/4") == (1, 4)
