@@ -32,12 +32,12 @@ MESH_FORMATS = ("obj", "ply", "off", "stl", "glb")
 MESH_EXTENSIONS = tuple(f".{name}" for name in MESH_FORMATS)
 
 LAYOUTS = ("synth", "r2n2", "onet", "pix3d", "folder")
-"""Dataset layouts evaluation reads (`dlsr.layouts`), in detection order."""
+"""Dataset layouts evaluation reads (`dlsr.eval.layouts`), in detection order."""
 
 PROTOCOLS = ("onet", "r2n2")
 """IoU protocols: ONet's uniform points in the padded box, or 3D-R2N2's 32^3 voxels."""
 AUTO_PROTOCOL = "auto"
-"""Pick the protocol from the layout (`dlsr.evaluate.protocol_for`)."""
+"""Pick the protocol from the layout (`dlsr.eval.plan.protocol_for`)."""
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 """Torch devices for inference; "auto" is CUDA when available, else the CPU."""

@@ -35,6 +35,11 @@ def available_cpus() -> int:
     return os.cpu_count() or 1
 
 
+def process_rank() -> int:
+    """This process's rank in a `torchrun` job (its RANK variable); 0 outside one. Rank 0 reports for the job."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def auto_workers(tasks: int) -> int:
     """Worker processes for `tasks` independent tasks: one per CPU, fewer for a small batch, 1 (in-process) for
     fewer than 2 * MIN_TASKS_PER_WORKER."""

@@ -110,10 +110,13 @@ def test_cli_constants_match_the_library() -> None:
     """The CLI repeats these constants so --help needs no numpy: they must not drift."""
     from dlsr.image import BACKGROUND_MODES
 
-    assert cli.BACKGROUND_MODES == BACKGROUND_MODES
+    assert cli.reconstruct.BACKGROUND_MODES == BACKGROUND_MODES
     from dlsr.postprocess import MeshFinish
 
-    assert (cli.DEFAULT_KEEP_PARTS, cli.DEFAULT_SMOOTH) == (MeshFinish().keep_parts, MeshFinish().smooth_iterations)
+    assert (cli.reconstruct.DEFAULT_KEEP_PARTS, cli.reconstruct.DEFAULT_SMOOTH) == (
+        MeshFinish().keep_parts,
+        MeshFinish().smooth_iterations,
+    )
 
 
 # ------------------------------------------------------------------------------------------ reconstruct

@@ -17,18 +17,11 @@ from typer.testing import CliRunner
 
 from conftest import TINY_CATEGORIES, make_tiny_dataset, realdata_path
 from dlsr.cli import app
+from dlsr.conventions import parse_shard
 from dlsr.errors import ConfigError, DatasetError, OutputError
-from dlsr.evaluate import (
-    EvalConfig,
-    evaluate,
-    merge_results,
-    parse_shard,
-    parse_views,
-    read_results,
-    summarise,
-    write_report,
-)
-from dlsr.layouts import ALIGNMENTS, VoxelTruth, detect_layout, load_truth, read_samples
+from dlsr.eval import EvalConfig, evaluate, merge_results, parse_views, read_results, summarise, write_report
+from dlsr.eval.layouts import detect_layout, read_samples
+from dlsr.eval.truth import ALIGNMENTS, VoxelTruth, load_truth
 from dlsr.metrics import EMPTY_CHAMFER
 
 CATEGORIES = TINY_CATEGORIES
@@ -80,7 +73,7 @@ def test_synth_layout_lists_test_views_in_order(synth: Path) -> None:
 
 
 def test_limit_keeps_the_first_samples_of_every_category(synth: Path) -> None:
-    from dlsr.evaluate import plan_samples
+    from dlsr.eval.plan import plan_samples
 
     _, samples = plan_samples(synth, EvalConfig(limit=1))
     assert [(s.category, s.view) for s in samples] == [("02691156", "00"), ("03001627", "00")]
@@ -161,7 +154,7 @@ def test_onet_real_samples_without_lists_or_points(tmp_path: Path) -> None:
     layout, samples = read_samples(root)
     assert layout == "onet" and len(samples) == 48  # no .lst: every model; 24 views each
     assert samples[0].view == "000" and samples[0].image.suffix == ".jpg"
-    from dlsr.layouts import category_names
+    from dlsr.eval.layouts import category_names
 
     assert category_names(root)["04379243"] == "table"
     _, benches = read_samples(root, categories=("bench",), views=(0,))
@@ -235,7 +228,7 @@ def test_onet_generated_with_lists_and_packed_points(synth: Path, tmp_path: Path
 
 
 def test_pix3d_mask_cuts_out_the_object(tmp_path: Path, tiny_model: Any) -> None:
-    from dlsr.evaluate import input_pixels
+    from dlsr.eval.plan import input_pixels
     from dlsr.pipeline import load_model
 
     real = realdata_path("pix3d")
@@ -379,11 +372,11 @@ def test_model_predictions_empty_surfaces_and_workers(synth: Path, tmp_path: Pat
 
 
 def test_an_sdf_without_surface_is_an_empty_prediction(synth: Path) -> None:
-    from dlsr.evaluate import _Job, score_job
+    from dlsr.eval.score import Job, score_job
     from dlsr.sdf import Grid
 
     _, samples = read_samples(synth)
-    job = _Job(samples[0], EvalConfig(**FAST), sdf=np.ones((16, 16, 16), np.float32), grid=Grid(16))
+    job = Job(samples[0], EvalConfig(**FAST), sdf=np.ones((16, 16, 16), np.float32), grid=Grid(16))
     record = score_job(job)
     assert record["status"] == "empty" and "no surface" in record["error"]
     assert record["iou"] == 0.0 and record["chamfer_l1"] == pytest.approx(EMPTY_CHAMFER)
@@ -456,6 +449,28 @@ def test_summary_means_and_nan_handling() -> None:
     assert summary["class_mean"]["iou"] == 0.5 and summary["instance_mean"]["iou"] == pytest.approx(0.5)
     assert summary["categories"]["b"]["chamfer_l1"] is None
     assert (summary["failures"], summary["empty"], summary["errors"], summary["count"]) == (1, 1, 1, 4)
+
+
+def test_a_run_fails_on_failed_predictions_and_errors_but_not_on_empty_surfaces() -> None:
+    from dlsr.eval.summary import failed_count
+
+    def record(status: str) -> dict[str, Any]:
+        return {"type": "sample", "category": "a", "status": status, "iou": 0.0}
+
+    assert failed_count(summarise([record("ok"), record("empty")])) == 0
+    assert failed_count(summarise([record("ok"), record("failed"), record("empty")])) == 1
+    assert failed_count(summarise([record("error"), record("failed")])) == 2
+
+
+def test_output_paths_of_a_folder_a_file_and_a_shard(tmp_path: Path) -> None:
+    from dlsr.eval.run import output_paths
+
+    assert output_paths(tmp_path, None, None) == (tmp_path / "results.jsonl", tmp_path / "summary.json")
+    assert output_paths(tmp_path, None, (1, 4)) == (
+        tmp_path / "results.shard-1-of-4.jsonl",
+        tmp_path / "summary.shard-1-of-4.json",
+    )
+    assert output_paths(None, tmp_path / "r.jsonl", (0, 2)) == (tmp_path / "r.shard-0-of-2.jsonl", None)
 
 
 def test_option_parsers() -> None:
@@ -610,19 +625,19 @@ def test_real_r2n2_voxel_surfaces_score_themselves_and_catch_a_swap(tmp_path: Pa
 
 def test_the_true_sdf_as_a_prediction_scores_high_in_both_protocols(synth: Path, tmp_path: Path) -> None:
     """The network path (an SDF grid) and the mesh-file path voxelise and label the same shape alike."""
-    from dlsr.evaluate import _Job, _predicted, score_job
+    from dlsr.eval.score import Job, predicted, score_job
     from dlsr.sdf import read_sdf_archive
 
     _, samples = read_samples(synth, views=(0,), categories=("chair",))  # airplanes are too thin for 16^3
     sdf, grid = read_sdf_archive(samples[0].truth.mesh.parent / "sdf.npz")  # type: ignore[union-attr]
     for protocol in ("onet", "r2n2"):
         config = EvalConfig(protocol=protocol, **FAST)
-        job = _Job(samples[0], config, sdf=sdf, grid=grid)
+        job = Job(samples[0], config, sdf=sdf, grid=grid)
         from_sdf = score_job(job)
-        mesh = _predicted(job, load_truth(samples[0].truth, surface_points=4000, iou_points=4000)).mesh
+        mesh = predicted(job, load_truth(samples[0].truth, surface_points=4000, iou_points=4000)).mesh
         assert mesh is not None
         mesh.export(tmp_path / f"{protocol}.obj")
-        from_mesh = score_job(_Job(samples[0], config, prediction=tmp_path / f"{protocol}.obj"))
+        from_mesh = score_job(Job(samples[0], config, prediction=tmp_path / f"{protocol}.obj"))
         assert from_sdf["status"] == "ok" and from_sdf["iou"] > 0.6, from_sdf["iou"]  # 0.71 and 0.81 at 16^3
         assert from_sdf["iou"] == pytest.approx(from_mesh["iou"], abs=0.01)
         assert from_sdf["chamfer_l1"] == pytest.approx(from_mesh["chamfer_l1"], rel=1e-6)
@@ -648,7 +663,7 @@ def test_eval_help_lists_run_and_merge() -> None:
 
 
 def test_align_array_moves_voxels_like_the_matrices() -> None:
-    from dlsr.evaluate import align_array
+    from dlsr.eval.score import align_array
 
     grid = np.zeros((4, 4, 4))
     grid[0, 1, 3] = 1.0
@@ -681,8 +696,8 @@ def test_voxel_predictions_on_the_true_grid(synth: Path, tmp_path: Path) -> None
     records = scored(evaluate(synth, tmp_path / "s.jsonl", strict).results)
     assert [r["status"] for r in records] == ["ok", "empty"] and records[1]["iou"] == 0.0
     # Protocol onet: a point is inside when its cell is occupied, the same as inside the cells' surface mesh.
-    from dlsr.evaluate import _inside, _voxel_prediction
-    from dlsr.layouts import inside_mesh
+    from dlsr.eval.score import _inside, _voxel_prediction
+    from dlsr.eval.truth import inside_mesh
 
     truth = load_truth(samples[1].truth, surface_points=1000, iou_points=4000)
     prediction = _voxel_prediction(folder / samples[1].category / f"{samples[1].model_id}.npy", config, truth)
@@ -887,7 +902,7 @@ def test_cli_default_output_is_a_folder_per_dataset_split_and_weights(
         assert result.stdout.strip() == str(folder / "results.jsonl")
         assert (tmp_path / folder / "results.jsonl").is_file() and (tmp_path / folder / "summary.json").is_file()
     assert not (tmp_path / "results.jsonl").exists()
-    from dlsr.cli import default_eval_folder
+    from dlsr.cli.eval import default_eval_folder
 
     weights = tmp_path / "w" / "tiny.safetensors"
     weights.parent.mkdir()
@@ -898,15 +913,15 @@ def test_cli_default_output_is_a_folder_per_dataset_split_and_weights(
 def test_a_level_grows_the_scored_surface_and_its_inside_alike(synth: Path) -> None:
     """At a positive iso-level the mesh and the IoU's inside test both take the dilated shape: the true SDF
     taken 1.5 voxels out covers more of the truth (recall) and the mesh is larger; the two stay consistent."""
-    from dlsr.evaluate import _Job, _predicted, score_job
+    from dlsr.eval.score import Job, predicted, score_job
     from dlsr.sdf import read_sdf_archive
 
     _, samples = read_samples(synth, views=(0,), categories=("chair",))
     sdf, grid = read_sdf_archive(samples[0].truth.mesh.parent / "sdf.npz")  # type: ignore[union-attr]
     truth = load_truth(samples[0].truth, surface_points=4000, iou_points=4000)
-    at_zero = _Job(samples[0], EvalConfig(protocol="onet", level=0.0, **FAST), sdf=sdf, grid=grid)
-    grown = _Job(samples[0], EvalConfig(protocol="onet", level=1.5 * grid.spacing, **FAST), sdf=sdf, grid=grid)
-    zero_mesh, grown_mesh = _predicted(at_zero, truth), _predicted(grown, truth)
+    at_zero = Job(samples[0], EvalConfig(protocol="onet", level=0.0, **FAST), sdf=sdf, grid=grid)
+    grown = Job(samples[0], EvalConfig(protocol="onet", level=1.5 * grid.spacing, **FAST), sdf=sdf, grid=grid)
+    zero_mesh, grown_mesh = predicted(at_zero, truth), predicted(grown, truth)
     assert grown_mesh.mesh is not None and zero_mesh.mesh is not None
     assert grown_mesh.mesh.volume > 1.2 * zero_mesh.mesh.volume
     inside_zero = zero_mesh.field(truth.iou_points) < 0  # type: ignore[misc]
@@ -1009,7 +1024,7 @@ def test_cli_resume_into_an_unwritable_results_file_is_one_line(
                 raise PermissionError(errno.EACCES, "Permission denied", str(file))
             return real_open(file, mode, *rest, **options)
 
-        monkeypatch.setattr("dlsr.evaluate.open", read_only, raising=False)
+        monkeypatch.setattr("dlsr.eval.results.open", read_only, raising=False)
     result = run_cli([*args, "--resume"], monkeypatch)
     assert result.exit_code == 1, result.output
     message = result.output.strip()

@@ -39,7 +39,7 @@ def test_wheel_carries_the_weights(tmp_path: Path) -> None:
     shipped = {f"dlsr/_weights/{p.name}" for p in (ROOT / "weights").iterdir() if p.is_file()}
     assert "dlsr/_weights/README.md" in shipped
     assert shipped <= names
-    assert "dlsr/cli.py" in names and "dlsr/models.py" in names
+    assert "dlsr/cli/__init__.py" in names and "dlsr/models.py" in names
 
 
 def test_the_readme_set_up_leaves_the_checkout_clean() -> None:

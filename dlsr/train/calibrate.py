@@ -3,7 +3,7 @@
 A level-set model trained at 32³ keeps its SDF a little positive across parts thinner than a voxel (table tops,
 legs, wings): the sign of the grid never turns negative there, so the zero level set drops them and whole thin
 objects come out empty. Taking the surface at a small positive level recovers them, at the cost of thickening
-bulky parts. `calibrate_level` scores a few candidate levels with `dlsr.evaluate` on a split the model was not
+bulky parts. `calibrate_level` scores a few candidate levels with `dlsr.eval` on a split the model was not
 trained on and picks the one with the best class-mean F-score at 1 %, the metric that rewards getting every part
 in the right place without rewarding bloat; `dlsr train export --level` then stores it in the weights. Given
 several datasets (say the validation splits of procedural and of real shapes), it takes the level with the best
@@ -31,7 +31,7 @@ class LevelScore:
 
     level: float  # world units
     voxels: float  # the same in grid spacings
-    means: dict[str, float | None]  # dlsr.evaluate's class means (iou, chamfer_l1, fscore@0.01, ...)
+    means: dict[str, float | None]  # dlsr.eval's class means (iou, chamfer_l1, fscore@0.01, ...)
     empty: int  # empty predictions
     count: int  # samples scored
     data: str = ""  # the dataset folder
@@ -94,11 +94,11 @@ def calibrate_level(
         on_level: called with each candidate's scores on each dataset as it is done.
 
     Raises:
-        ConfigError, DatasetError, WeightsError: as `dlsr.evaluate.evaluate`.
+        ConfigError, DatasetError, WeightsError: as `dlsr.eval.evaluate`.
     """
     from dlsr.checkpoint import find_weights, read_weights_info
-    from dlsr.evaluate import EvalConfig, evaluate
-    from dlsr.layouts import detect_layout
+    from dlsr.eval import EvalConfig, evaluate
+    from dlsr.eval.layouts import detect_layout
 
     path = find_weights(weights)
     spacing = read_weights_info(path).grid.spacing
