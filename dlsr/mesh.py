@@ -164,6 +164,8 @@ def mesh_bytes(mesh: trimesh.Trimesh | SurfaceMesh, format: str) -> bytes:
         return _obj_bytes(mesh)
     if fmt == "off":
         return _off_bytes(mesh)
+    if fmt == "ply":
+        return _ply_bytes(mesh)
     if isinstance(mesh, SurfaceMesh):
         import trimesh
 
@@ -201,6 +203,22 @@ def _off_bytes(mesh: trimesh.Trimesh | SurfaceMesh) -> bytes:
         + ("3 %d %d %d\n" * len(faces)) % tuple(faces.ravel().tolist())
     )
     return text.encode("ascii")
+
+
+def _ply_bytes(mesh: trimesh.Trimesh | SurfaceMesh) -> bytes:
+    """Binary little-endian PLY: float32 vertices, triangles as a uchar count and int32 indices (trimesh's layout,
+    written here so that PLY output needs no trimesh import)."""
+    vertices = np.asarray(mesh.vertices, dtype="<f4")
+    faces = np.asarray(mesh.faces)
+    header = (
+        "ply\nformat binary_little_endian 1.0\ncomment written by dlsr\n"
+        f"element vertex {len(vertices)}\nproperty float x\nproperty float y\nproperty float z\n"
+        f"element face {len(faces)}\nproperty list uchar int vertex_indices\nend_header\n"
+    )
+    triangles = np.empty(len(faces), dtype=[("count", "u1"), ("indices", "<i4", (3,))])
+    triangles["count"] = 3
+    triangles["indices"] = faces
+    return header.encode("ascii") + vertices.tobytes() + triangles.tobytes()
 
 
 def save_mesh(

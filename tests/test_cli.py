@@ -68,18 +68,19 @@ def test_help_imports_no_heavy_library() -> None:
     assert "HEAVY []" in result.stdout
 
 
-@pytest.mark.parametrize(("suffix", "loads_trimesh"), [(".obj", False), (".off", False), (".ply", True)])
+@pytest.mark.parametrize(("suffix", "loads_trimesh"), [(".obj", False), (".ply", False), (".stl", True)])
 def test_reconstruct_loads_trimesh_and_scipy_only_when_needed(
     suffix: str, loads_trimesh: bool, tiny_model: TinyModel, images: Path, tmp_path: Path
 ) -> None:
     """Cold start: trimesh (with scipy.spatial and networkx) and scipy.ndimage cost about 0.8 s of a one-image run,
-    so a plain-background image written as OBJ or OFF must not import them; binary formats go through trimesh."""
+    so a plain-background image written as OBJ, OFF or PLY must not import them; STL and GLB go through trimesh."""
     out = tmp_path / f"mesh{suffix}"
     code = (
-        "import runpy, sys\n"
+        "import sys\n"
+        "from dlsr.cli import app  # not main, which ends the process before the modules can be listed\n"
         f"sys.argv = ['dlsr', 'reconstruct', {str(images / 'wide.png')!r}, '-o', {str(out)!r}, '-q',\n"
         f"            '--weights', {str(tiny_model.weights)!r}]\n"
-        "try:\n    runpy.run_module('dlsr', run_name='__main__')\nexcept SystemExit as exc:\n    assert not exc.code\n"
+        "try:\n    app()\nexcept SystemExit as exc:\n    assert not exc.code\n"
         "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'trimesh', 'scipy', 'networkx'}))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -188,6 +189,22 @@ def test_stdin_to_stdout_through_real_pipes(tiny_model: TinyModel, images: Path)
     mesh = trimesh.load(io.BytesIO(result.stdout), file_type="ply")
     assert mesh.is_watertight and mesh.extents[1] > mesh.extents[0]
     assert b"reconstructed 1 of 1" in result.stderr
+
+
+def test_exit_codes_and_messages_survive_the_fast_exit(tiny_model: TinyModel, images: Path, tmp_path: Path) -> None:
+    """`dlsr reconstruct` ends its process without the interpreter's teardown (`dlsr.cli.main`): exit codes, stdout
+    and the error line must come through all the same."""
+
+    def dlsr(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "dlsr", "reconstruct", *args, "--weights", str(tiny_model.weights)]
+        return subprocess.run(command, capture_output=True, text=True, check=False)
+
+    done = dlsr(str(images / "wide.png"), "-o", str(tmp_path / "m.obj"))
+    assert (done.returncode, done.stdout.strip()) == (0, str(tmp_path / "m.obj")), done.stderr
+    missing = dlsr(str(tmp_path / "missing.png"), "-o", str(tmp_path / "n.obj"))
+    assert missing.returncode == 1 and "missing.png" in missing.stderr and "Traceback" not in missing.stderr
+    usage = dlsr(str(images / "wide.png"), "-o", str(tmp_path / "u.obj"), "--up", "x")
+    assert usage.returncode == 2 and "--up" in usage.stderr
 
 
 def test_json_lines_and_side_outputs(tiny_model: TinyModel, images: Path, tmp_path: Path) -> None:

@@ -10,12 +10,44 @@ that `dlsr --help` answers at once.
 
 # Imported for their commands, in the order `dlsr --help` lists them.
 from dlsr.cli import reconstruct, info, data, train, render, eval  # noqa: F401  isort: skip
-from dlsr.cli._util import app
+from dlsr.cli._util import app, teardown_skipped
 
 
 def main() -> None:
     """Entry point of the `dlsr` script and `python -m dlsr`."""
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        if not teardown_skipped():
+            raise
+        _exit_now(exc.code)
+
+
+def _exit_now(code: object) -> None:
+    """End the process at once with `sys.exit`'s meaning of `code`, streams flushed.
+
+    The interpreter's teardown after torch has run (freeing its modules and thread pools) takes about 0.3 s, a
+    quarter of a one-image `dlsr reconstruct` beyond `import torch` (`bench/bench_coldstart.py`); a command that
+    marked itself with `skip_teardown` has nothing left that the teardown would do.
+    """
+    import logging
+    import os
+    import sys
+
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`dlsr ... | head`): nothing more can reach it
+            pass
+    os._exit(status)
 
 
 __all__ = ["app", "main"]

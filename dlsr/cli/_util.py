@@ -31,6 +31,22 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_skip_teardown = False
+
+
+def skip_teardown() -> None:
+    """Let this process end without the interpreter's teardown once the command is done (see `dlsr.cli.main`).
+
+    Only for commands that leave nothing to clean up when they return: every file written and closed (atomic
+    writes), no worker processes, no temporary folders.
+    """
+    global _skip_teardown
+    _skip_teardown = True
+
+
+def teardown_skipped() -> bool:
+    return _skip_teardown
+
 
 def stderr_console() -> Any:
     from rich.console import Console

@@ -22,6 +22,7 @@ from dlsr.cli._util import (
     fail,
     handle_errors,
     print_error,
+    skip_teardown,
     stderr_console,
     usage_error,
 )
@@ -187,6 +188,7 @@ def reconstruct(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on stderr but errors.")] = False,
 ) -> None:
     """Reconstruct a mesh from each input image (PNG, JPEG, WebP, BMP, TIFF)."""
+    skip_teardown()  # cold start: it writes every file atomically and starts no workers
     inputs, unmatched = _expand_inputs(inputs)
     if not inputs and unmatched:
         raise fail(f"no files match {', '.join(unmatched)}; check the pattern")
