@@ -6,7 +6,7 @@ Usage: python bench/bench_eval.py [--weights W.safetensors] [--objects 1] [--vie
 
 Generates a procedural dataset like the synthetic test split (default: one object of each of the 13 categories,
 24 views each, 100k surface and occupancy points; seed 1000, so objects the shipped weights never saw in
-training) in a temporary folder, scores every view with `dlsr.evaluate.evaluate` (split "all", IoU protocol
+training) in a temporary folder, scores every view with `dlsr.eval.evaluate` (split "all", IoU protocol
 onet, default metrics), and prints samples per second, the time per stage measured on one sample, the peak
 memory, and the load average (the figure is only comparable between runs on an equally loaded machine).
 
@@ -48,7 +48,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from dlsr.evaluate import EvalConfig, evaluate
+    from dlsr.eval import EvalConfig, evaluate
     from dlsr.synth import SynthConfig, make_dataset
     from dlsr.synth.shapes import CATEGORIES, category_id
     from dlsr.workers import auto_workers
@@ -105,8 +105,10 @@ def main() -> None:
 
 def stages(root: Path, weights: str | None) -> None:
     """Time each stage on the first sample (median of 3)."""
-    from dlsr.evaluate import EvalConfig, _Job, _truth, input_pixels, score_job
-    from dlsr.layouts import read_samples
+    from dlsr.eval import EvalConfig
+    from dlsr.eval.layouts import read_samples
+    from dlsr.eval.plan import input_pixels
+    from dlsr.eval.score import Job, cached_truth, score_job
     from dlsr.mesh import extract_mesh
     from dlsr.pipeline import load_model, predict_sdf
     from dlsr.sdf import resample_sdf
@@ -132,8 +134,8 @@ def stages(root: Path, weights: str | None) -> None:
     pixels = input_pixels(sample, model)
     (sdf,) = predict_sdf(model, [pixels])
     grid = model.info.grid
-    _truth(sample.truth, config.points, config.iou_points, config.seed)
-    job = _Job(sample, config, sdf=sdf, grid=grid)
+    cached_truth(sample.truth, config.points, config.iou_points, config.seed)
+    job = Job(sample, config, sdf=sdf, grid=grid)
     rows = {
         "image loading and preparation": timed(lambda: input_pixels(sample, model)),
         "network, batch of 16 (per image)": timed(lambda: predict_sdf(model, [pixels] * 16)) / 16,
@@ -145,11 +147,11 @@ def stages(root: Path, weights: str | None) -> None:
     # An untrained or early model predicts far from the truth, and nearest-neighbour queries slow down with the
     # distance: the true SDF through the same path is the cost for a model that is close.
     true_sdf, true_grid = read_sdf_archive(sample.image.parent.parent / "sdf.npz")
-    close = _Job(sample, config, sdf=true_sdf, grid=true_grid)
+    close = Job(sample, config, sdf=true_sdf, grid=true_grid)
     rows["meshing + all metrics, true SDF as prediction"] = timed(lambda: score_job(close))
-    _truth.cache_clear()
+    cached_truth.cache_clear()
     rows["ground truth load (once per object)"] = timed(
-        lambda: (_truth.cache_clear(), _truth(sample.truth, config.points, config.iou_points, config.seed))
+        lambda: (cached_truth.cache_clear(), cached_truth(sample.truth, config.points, config.iou_points, config.seed))
     )
     for name, seconds in rows.items():
         print(f"  {name:40s} {seconds * 1000:8.1f} ms")

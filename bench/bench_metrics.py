@@ -93,8 +93,10 @@ def pykdtree_both(pred: np.ndarray, true: np.ndarray, true_tree: object) -> None
 
 def real_pairs(root: str, points: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(prediction samples (P, 3), true samples (T, 3)) for views 0 and 12 of each object with a surface."""
-    from dlsr.evaluate import EvalConfig, _Job, _predicted, _truth, input_pixels
-    from dlsr.layouts import read_samples
+    from dlsr.eval import EvalConfig
+    from dlsr.eval.layouts import read_samples
+    from dlsr.eval.plan import input_pixels
+    from dlsr.eval.score import Job, cached_truth, predicted
     from dlsr.pipeline import load_model, predict_sdf
 
     model = load_model(None, "cpu")
@@ -106,8 +108,8 @@ def real_pairs(root: str, points: int) -> list[tuple[np.ndarray, np.ndarray]]:
         (sdf,) = predict_sdf(model, [input_pixels(sample, model)])
         if not (sdf < 0).any():  # an empty prediction: nothing to query
             continue
-        truth = _truth(sample.truth, config.points, config.iou_points, config.seed)
-        mesh = _predicted(_Job(sample, config, sdf=sdf, grid=model.info.grid), truth).mesh
+        truth = cached_truth(sample.truth, config.points, config.iou_points, config.seed)
+        mesh = predicted(Job(sample, config, sdf=sdf, grid=model.info.grid), truth).mesh
         if mesh is not None and len(mesh.faces) and float(mesh.area) > 0:
             found.append((sample_surface(mesh, points, np.random.default_rng(0))[0], truth.surface_points))
     return found

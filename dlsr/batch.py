@@ -15,7 +15,7 @@ from dlsr.errors import DlsrError, EmptySurfaceError, InputImageError
 if TYPE_CHECKING:
     import numpy as np
 
-    from dlsr.data import PreparedImage
+    from dlsr.image import PreparedImage
     from dlsr.pipeline import LoadedModel
     from dlsr.postprocess import MeshFinish
 
@@ -117,8 +117,8 @@ def mask_for(job: MeshJob, settings: MeshSettings) -> Path | None:
 
 def _prepare(job: MeshJob, model: LoadedModel, settings: MeshSettings) -> PreparedImage:
     """Refuse unwritable outputs before any work, then read and prepare the image."""
-    from dlsr.data import BackgroundMode, load_image
     from dlsr.files import check_writable
+    from dlsr.image import BackgroundMode, load_image
 
     if job.destination is not None:
         check_writable(job.destination, overwrite=settings.overwrite)
@@ -179,10 +179,10 @@ def _write_side_files(
             overwrite=settings.overwrite,
         )
     if settings.save_input:
-        from dlsr.data import png_bytes
+        from dlsr.image import png_bytes
 
         atomic_write(side_path(destination, "input"), png_bytes(image.pixels), overwrite=settings.overwrite)
     if settings.save_mask:
-        from dlsr.data import mask_png_bytes
+        from dlsr.image import mask_png_bytes
 
         atomic_write(side_path(destination, "mask"), mask_png_bytes(image), overwrite=settings.overwrite)

@@ -128,7 +128,7 @@ def predict_batch(
 
     Args:
         model: from `load_model`.
-        loaders: each returns one prepared image (`dlsr.data.load_image`, after whatever checks go first); a
+        loaders: each returns one prepared image (`dlsr.image.load_image`, after whatever checks go first); a
             `DlsrError` it raises (unreadable image, no object, an unwritable destination) is that item's error,
             and the other images are predicted regardless.
         same_bits: on the CPU, one image per forward pass. A CPU forward pass's rounding depends on how many

@@ -88,7 +88,7 @@ def sensitivity(data: Path) -> str:
 def real_thickness(realdata: Path, data: Path) -> str:
     """The inside share at 32³ of the real solid-voxel objects beside the synthetic test split's (module docstring)."""
     from dlsr.binvox import read_binvox
-    from dlsr.layouts import VoxelTruth
+    from dlsr.eval.truth import VoxelTruth
     from dlsr.mesh_input import load_mesh
     from dlsr.sdf import Grid
     from dlsr.train.arrays import read_sdf_grid, read_split

@@ -67,19 +67,6 @@ def test_parse_shard_refuses(text: str, message: str) -> None:
         parse_shard(text)
 
 
-def test_old_import_paths_still_work() -> None:
-    from dlsr import camera, conventions, datasets, evaluate, layouts, mesh, pipeline, synth
-    from dlsr.train import arrays
-
-    assert synth.parse_shard is evaluate.parse_shard is parse_shard
-    assert synth.parse_categories is parse_categories
-    assert synth.SPLITS == ("train", "val", "test") and synth.SETTINGS_FILE == "dataset.json"
-    assert datasets.read_split is arrays.read_split and datasets.load_split_arrays is arrays.load_split_arrays
-    assert layouts.LAYOUTS is conventions.LAYOUTS and layouts.IOU_PADDING == 0.1
-    assert (camera.R2N2_VIEWS, camera.R2N2_IMAGE_SIZE) == (24, 137)
-    assert mesh.MESH_FORMATS is conventions.MESH_FORMATS and pipeline.DEVICES is conventions.DEVICES
-
-
 def test_conventions_import_nothing_heavy() -> None:
     code = (
         "import sys, dlsr.conventions\n"

@@ -933,7 +933,7 @@ def test_a_level_grows_the_scored_surface_and_its_inside_alike(synth: Path) -> N
 
 
 def test_calibration_scores_each_level_and_keeps_the_best_f_score(synth: Path, tiny_model: Any) -> None:
-    from dlsr.calibrate import calibrate_level
+    from dlsr.train.calibrate import calibrate_level
 
     calibration = calibrate_level(
         synth, tiny_model.weights, split="test", views=(0,), levels_in_voxels=(0.0, 1.0), workers=1, device="cpu"
@@ -967,7 +967,7 @@ def test_calibrate_command_prints_every_level_and_refuses_bad_levels(
 
 
 def test_calibration_on_several_datasets_picks_by_their_mean(synth: Path, tiny_model: Any) -> None:
-    from dlsr.calibrate import calibrate_level
+    from dlsr.train.calibrate import calibrate_level
 
     kwargs: dict[str, Any] = {"split": "test", "views": (0,), "levels_in_voxels": (0.0, 1.0), "workers": 1}
     single = calibrate_level(synth, tiny_model.weights, device="cpu", **kwargs)

@@ -14,7 +14,7 @@ from dlsr.errors import InputImageError
 
 
 def _prepared(pixels: Image.Image, model: Any) -> Any:
-    from dlsr.data import prepare_image
+    from dlsr.image import prepare_image
 
     return prepare_image(pixels, model.info.preprocess)
 

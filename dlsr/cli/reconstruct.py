@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from dlsr.batch import MeshJob, MeshResult
 
 # The CLI repeats these so that --help needs no numpy; tests/test_cli.py pins them to the library.
-BACKGROUND_MODES = ("auto", "none", "plain", "grabcut", "rembg")  # dlsr.data.BACKGROUND_MODES
+BACKGROUND_MODES = ("auto", "none", "plain", "grabcut", "rembg")  # dlsr.image.BACKGROUND_MODES
 DEFAULT_KEEP_PARTS = 0.0  # dlsr.postprocess.MeshFinish
 DEFAULT_SMOOTH = 0  # dlsr.postprocess.MeshFinish
 

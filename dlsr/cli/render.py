@@ -29,9 +29,9 @@ def render(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing picture.")] = False,
 ) -> None:
     """Draw a contact sheet of a mesh from several views, for looking at results."""
-    from dlsr.data import png_bytes
     from dlsr.files import atomic_write
-    from dlsr.meshio import load_mesh
+    from dlsr.image import png_bytes
+    from dlsr.mesh_input import load_mesh
     from dlsr.render import contact_sheet
 
     if output.suffix.lower() != ".png":

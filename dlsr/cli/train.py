@@ -203,8 +203,8 @@ def train_calibrate(
 ) -> None:
     """Pick the iso-level with the best class-mean F@1 % on a split (the mean over several datasets); store it
     with `train export --level`."""
-    from dlsr.calibrate import calibrate_level
     from dlsr.eval.config import parse_views
+    from dlsr.train.calibrate import calibrate_level
 
     try:
         candidates = [float(value) for value in levels.split(",") if value.strip()]

@@ -260,7 +260,7 @@ def _relative_path(base: Path, root: Path, value: object, entry: str) -> Path:
 def _synth(
     root: Path, split: str, wanted: set[str] | None, views: Sequence[int] | None, _: Path | None
 ) -> list[Sample]:
-    from dlsr.datasets import read_split
+    from dlsr.train.arrays import read_split
 
     parts = SPLITS if split == ALL_SPLITS else (split,)
     records = []

@@ -17,7 +17,7 @@ from dlsr.eval.layouts import Sample, read_samples
 from dlsr.eval.score import Job
 
 if TYPE_CHECKING:
-    from dlsr.data import PreparedImage
+    from dlsr.image import PreparedImage
     from dlsr.pipeline import LoadedModel
 
 
@@ -60,7 +60,7 @@ def find_predictions(folder: str | os.PathLike[str]) -> dict[str, Path]:
     Raises:
         DatasetError: not a folder, or two files for one name.
     """
-    from dlsr.meshio import MESH_EXTENSIONS
+    from dlsr.mesh_input import MESH_EXTENSIONS
 
     extensions = (*MESH_EXTENSIONS, *VOXEL_EXTENSIONS)
     base = Path(folder)
@@ -133,7 +133,7 @@ def prepared_input(sample: Sample, model: LoadedModel) -> PreparedImage:
     Raises:
         InputImageError: unreadable image or mask, or no object in it.
     """
-    from dlsr.data import load_image
+    from dlsr.image import load_image
 
     # The same preprocessing as `dlsr reconstruct` (and training): the mask, when there is one, is the alpha.
     name = str(sample.image)

@@ -103,7 +103,7 @@ def write_report(
 def _pictures(
     sample: Sample, config: EvalConfig, model: LoadedModel | None, predictions: dict[str, Path], size: int
 ) -> list[str]:
-    from dlsr.data import png_bytes
+    from dlsr.image import png_bytes
     from dlsr.render import contact_sheet
 
     def encode(pixels: np.ndarray) -> str:
@@ -116,7 +116,7 @@ def _pictures(
         if model is not None:
             source = input_pixels(sample, model)  # what the network saw
         else:
-            from dlsr.data import read_image
+            from dlsr.image import read_image
 
             source = np.asarray(read_image(sample.image).convert("RGB"))
         source = np.asarray(Image.fromarray(source).resize((size, size), Image.Resampling.LANCZOS))

@@ -130,7 +130,7 @@ def predicted(job: Job, truth: Truth) -> _Prediction:
     if job.prediction is not None and job.prediction.suffix.lower() in VOXEL_EXTENSIONS:
         return _voxel_prediction(job.prediction, job.config, truth)
     if job.prediction is not None:
-        from dlsr.meshio import load_mesh
+        from dlsr.mesh_input import load_mesh
 
         return _Prediction(_aligned(load_mesh(job.prediction), matrix))
     if job.sdf is None or job.grid is None:

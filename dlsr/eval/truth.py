@@ -46,7 +46,7 @@ ALIGNMENTS: dict[str, np.ndarray] = {
     "swap-xy": np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
     "swap-xz": np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]),
     "swap-yz": np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]),
-    # ShapeNetCore v2 -> v1 is a quarter turn about y (dlsr.meshio.SHAPENET_V2_TO_V1 holds v1 -> v2's inverse).
+    # ShapeNetCore v2 -> v1 is a quarter turn about y (dlsr.mesh_input.SHAPENET_V2_TO_V1 holds v1 -> v2's inverse).
     "v2-to-v1": np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]),
     "v1-to-v2": np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]]),
 }
@@ -246,7 +246,7 @@ def voxel_surface(voxels: VoxelTruth) -> trimesh.Trimesh:
 
 def _truth_mesh(path: Path, normalised: bool) -> trimesh.Trimesh:
     from dlsr.groundtruth import normalise
-    from dlsr.meshio import load_mesh
+    from dlsr.mesh_input import load_mesh
 
     try:
         mesh = load_mesh(path)

@@ -5,16 +5,12 @@
     writer.py     `dlsr data synth`: procedural objects from `dlsr.synth.shapes`
     prepare.py    `dlsr data prepare`: users' meshes from `dlsr.mesh_input`
     materials.py  random materials and lighting of the renderings
-    shapes/       the procedural objects of 13 categories, one generator module each (`dlsr.shapes` is the old path)
+    shapes/       the procedural objects of 13 categories, one generator module each
 
 The renderer (`dlsr.render`), cameras (`dlsr.camera`) and ground truth (`dlsr.groundtruth`) stay flat modules:
 evaluation and metrics use them too.
 """
 
-from dlsr.conventions import SETTINGS_FILE as SETTINGS_FILE  # the old import path, kept
-from dlsr.conventions import SPLITS as SPLITS  # the old import path, kept
-from dlsr.conventions import parse_categories as parse_categories  # the old import path, kept
-from dlsr.conventions import parse_shard as parse_shard  # the old import path, kept
 from dlsr.synth.dataset import (
     APPEARANCES,
     REPORT_FILE,
