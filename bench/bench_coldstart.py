@@ -3,7 +3,7 @@
     python bench/bench_coldstart.py [--runs 7] [--format obj] [--image PATH]
 
 Target (hardening issue): the whole command within 0.4 s of `python -c "import torch"` on the same machine. That
-baseline includes the interpreter's teardown of torch (about 0.3 s), which `dlsr reconstruct` skips once its files
+baseline includes the interpreter's teardown of torch (about 0.4 s), which `dlsr reconstruct` skips once its files
 are written (`dlsr.cli.main`), so the gap to `import torch` without teardown (`os._exit`) is printed too. All are
 timed as fresh processes, alternating, after one warm-up run each (so the page cache holds the libraries), and
 the medians are printed with the modules the command imported that are known to be slow to import. The input is a

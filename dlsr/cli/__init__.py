@@ -26,9 +26,10 @@ def main() -> None:
 def _exit_now(code: object) -> None:
     """End the process at once with `sys.exit`'s meaning of `code`, streams flushed.
 
-    The interpreter's teardown after torch has run (freeing its modules and thread pools) takes about 0.3 s, a
-    quarter of a one-image `dlsr reconstruct` beyond `import torch` (`bench/bench_coldstart.py`); a command that
-    marked itself with `skip_teardown` has nothing left that the teardown would do.
+    The interpreter's teardown once torch is loaded (freeing its modules and thread pools) takes about 0.4 s, more
+    than all a one-image `dlsr reconstruct` does after `import torch` (`bench/bench_coldstart.py`: `import torch`
+    1.48 s, 1.05 s without the teardown); a command that marked itself with `skip_teardown` has nothing left that
+    the teardown would do.
     """
     import logging
     import os
