@@ -204,3 +204,51 @@ def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch) -> Any:
 
     monkeypatch.delenv("DLSR_DEBUG", raising=False)
     return CliRunner().invoke(app, [str(a) for a in args])
+
+
+# ------------------------------------------------------------------------------------------ dlsr train
+
+
+def tiny_values(**train: Any) -> dict[str, Any]:
+    """Settings of a run that takes about a second per epoch."""
+    settings = {
+        "epochs": 2,
+        "batch_size": 4,
+        "warmup_steps": 2,
+        "surface_points": 64,
+        "val_views": 2,
+        "cache_workers": 1,
+        "threads": 1,
+        **train,
+    }
+    return {"train": settings, "model": dict(TINY_CONFIG)}
+
+
+def write_toml(path: Path, values: dict[str, Any]) -> Path:
+    import json
+
+    lines = []
+    for table, entries in values.items():
+        lines.append(f"[{table}]")
+        for key, value in entries.items():
+            lines.append(f"{key} = {json.dumps(value)}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def assert_one_line_error(result: Any, code: int, *needles: str) -> None:
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    assert "Traceback" not in result.output
+
+
+def cli_train(data: Path, out: Path, config: Path, *extra: str) -> Any:
+    from typer.testing import CliRunner
+
+    from dlsr.cli import app
+
+    arguments = ["train", str(data), "--out", str(out), "--config", str(config), "-q", *extra]
+    return CliRunner().invoke(app, arguments)
