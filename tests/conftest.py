@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -143,3 +144,111 @@ def _no_weights_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
 def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two categories of five procedural objects, three 64-pixel views each, ground truth at 16^3."""
     return make_tiny_dataset(tmp_path_factory.mktemp("data") / "tiny", views=3, points=500, surface_points=1000)
+
+
+# ------------------------------------------------------------------------------------------ dlsr eval
+
+FAST = {"points": 4000, "iou_points": 4000}  # enough for the identities below, a fraction of the default's cost
+R2N2_CHAIRS = ("1a74a83fa6d24b3cacd67ce2c72c02e", "1a8bbf2994788e2743e99e0cae970928")
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two categories of five procedural objects, two 64-pixel views each; test split = one object each."""
+    return make_tiny_dataset(tmp_path_factory.mktemp("eval") / "synth", views=2, points=2000, surface_points=4000)
+
+
+def ground_truth_predictions(root: Path, out: Path, transform: Any = None, per_view: bool = False) -> Path:
+    """Write each test object's true mesh as its prediction (optionally moved), named as `dlsr eval` expects."""
+    import trimesh
+
+    from dlsr.eval.layouts import read_samples
+
+    _, samples = read_samples(root)
+    for sample in samples:
+        mesh = trimesh.load(sample.truth.mesh, process=False)
+        if transform is not None:
+            mesh.vertices = transform(np.asarray(mesh.vertices))
+        name = f"{sample.key}.obj" if per_view else f"{sample.category}/{sample.model_id}.obj"
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        mesh.export(out / name)
+    return out
+
+
+def scored(path: Path) -> list[dict[str, Any]]:
+    """Sample records without their timings (the only field that differs between equal runs)."""
+    from dlsr.eval import read_results
+
+    _, records, _ = read_results(path)
+    return sorted(({k: v for k, v in r.items() if k != "seconds"} for r in records), key=lambda r: r["index"])
+
+
+def make_r2n2(synth: Path, root: Path) -> Path:
+    """The synth objects of every split rearranged as 3D-R2N2's ShapeNetRendering + ShapeNetVox32."""
+    import shutil
+
+    for folder in sorted(synth.glob("*/*/rendering")):
+        category, model_id = folder.parent.parent.name, folder.parent.name
+        shutil.copytree(folder, root / "ShapeNetRendering" / category / model_id / "rendering")
+        target = root / "ShapeNetVox32" / category / model_id
+        target.mkdir(parents=True)
+        shutil.copy(folder.parent / "model.binvox", target / "model.binvox")
+    return root
+
+
+def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The real `dlsr` command in this process, without DLSR_DEBUG from the shell."""
+    from typer.testing import CliRunner
+
+    from dlsr.cli import app
+
+    monkeypatch.delenv("DLSR_DEBUG", raising=False)
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+# ------------------------------------------------------------------------------------------ dlsr train
+
+
+def tiny_values(**train: Any) -> dict[str, Any]:
+    """Settings of a run that takes about a second per epoch."""
+    settings = {
+        "epochs": 2,
+        "batch_size": 4,
+        "warmup_steps": 2,
+        "surface_points": 64,
+        "val_views": 2,
+        "cache_workers": 1,
+        "threads": 1,
+        **train,
+    }
+    return {"train": settings, "model": dict(TINY_CONFIG)}
+
+
+def write_toml(path: Path, values: dict[str, Any]) -> Path:
+    import json
+
+    lines = []
+    for table, entries in values.items():
+        lines.append(f"[{table}]")
+        for key, value in entries.items():
+            lines.append(f"{key} = {json.dumps(value)}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def assert_one_line_error(result: Any, code: int, *needles: str) -> None:
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    assert "Traceback" not in result.output
+
+
+def cli_train(data: Path, out: Path, config: Path, *extra: str) -> Any:
+    from typer.testing import CliRunner
+
+    from dlsr.cli import app
+
+    arguments = ["train", str(data), "--out", str(out), "--config", str(config), "-q", *extra]
+    return CliRunner().invoke(app, arguments)
