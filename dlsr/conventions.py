@@ -7,6 +7,7 @@ standard library only, so that importing it costs nothing and pulls in no numpy,
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 from dlsr.errors import ConfigError
 
@@ -62,6 +63,16 @@ IOU_PADDING = 0.1
 DEFAULT_MESH_RESOLUTION = 64
 """Marching-cubes resolution. On a 32^3 torus SDF (`python bench/bench_reconstruct.py --sweep`), 64^3 gets the
 volume within 0.4 % in 16 ms (32^3: 1.8 % in 3 ms); 128^3 gains 0.3 % for 75 ms, too slow for 50 ms per image."""
+
+BackgroundMode = Literal["auto", "none", "plain", "grabcut", "rembg"]
+BACKGROUND_MODES: tuple[BackgroundMode, ...] = ("auto", "none", "plain", "grabcut", "rembg")
+"""How `dlsr.image` finds the object in an input image (`--background`)."""
+
+DEFAULT_KEEP_PARTS = 0.0
+"""Mesh parts kept by default: those with at least this share of the largest part's volume (0: all), as measured by
+`bench/bench_postprocess.py`."""
+DEFAULT_SMOOTH = 0
+"""Taubin smoothing passes by default (`bench/bench_postprocess.py`)."""
 
 R2N2_VIEWS = 24
 """Views per object in 3D-R2N2's ShapeNetRendering (and in `dlsr data synth` by default)."""

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal, cast
 import numpy as np
 from PIL import Image
 
+from dlsr.conventions import BACKGROUND_MODES, BackgroundMode
 from dlsr.errors import ConfigError, InputImageError
 from dlsr.image_file import MAX_IMAGE_PIXELS, SUPPORTED_MODES, normalise_mode, read_image
 from dlsr.segment import (
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 
 Foreground = Literal["alpha", "background", "whole-image", "grabcut", "rembg", "mask"]
 
-BackgroundMode = Literal["auto", "none", "plain", "grabcut", "rembg"]
-BACKGROUND_MODES: tuple[BackgroundMode, ...] = ("auto", "none", "plain", "grabcut", "rembg")
 """How the object is told from its background when no mask is given:
 
 - "auto": the alpha channel when some pixel is less than half opaque; else "plain" when the border is one colour

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from dlsr.conventions import DEFAULT_KEEP_PARTS, DEFAULT_SMOOTH
 from dlsr.errors import ConfigError
 from dlsr.mesh import SurfaceMesh, angle_weighted_normals
 
@@ -30,8 +31,9 @@ _Y_UP_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 class MeshFinish:
     """How a reconstructed mesh is finished; the defaults are measured (`bench/bench_postprocess.py`)."""
 
-    keep_parts: float = 0.0  # keep parts with at least this share of the largest part's volume (0: all, 1: largest)
-    smooth_iterations: int = 0  # Taubin smoothing passes (keeps volume, unlike plain Laplacian); 0: none
+    # keep parts with at least this share of the largest part's volume (0: all, 1: largest)
+    keep_parts: float = DEFAULT_KEEP_PARTS
+    smooth_iterations: int = DEFAULT_SMOOTH  # Taubin passes (they keep the volume, unlike plain Laplacian)
     scale: float = 1.0  # multiply every coordinate (the longest side of the object is then `scale`)
     up: UpAxis = "y"  # the up axis of the output frame
 

@@ -18,7 +18,6 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from conftest import TinyModel, box_half_sizes, realdata_path, rectangle_image
-from dlsr import cli
 from dlsr.cli import app
 
 runner = CliRunner()
@@ -105,19 +104,6 @@ def test_version_and_python_m() -> None:
     assert run("--version").stdout.strip() == f"dlsr {__version__}"
     result = subprocess.run([sys.executable, "-m", "dlsr", "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == f"dlsr {__version__}"
-
-
-def test_cli_constants_match_the_library() -> None:
-    """The CLI repeats these constants so --help needs no numpy: they must not drift."""
-    from dlsr.image import BACKGROUND_MODES
-
-    assert cli.reconstruct.BACKGROUND_MODES == BACKGROUND_MODES
-    from dlsr.postprocess import MeshFinish
-
-    assert (cli.reconstruct.DEFAULT_KEEP_PARTS, cli.reconstruct.DEFAULT_SMOOTH) == (
-        MeshFinish().keep_parts,
-        MeshFinish().smooth_iterations,
-    )
 
 
 # ------------------------------------------------------------------------------------------ reconstruct

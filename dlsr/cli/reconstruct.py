@@ -27,7 +27,10 @@ from dlsr.cli._util import (
     usage_error,
 )
 from dlsr.conventions import (
+    BACKGROUND_MODES,
+    DEFAULT_KEEP_PARTS,
     DEFAULT_MESH_RESOLUTION,
+    DEFAULT_SMOOTH,
     DEVICES,
     MESH_FORMATS,
 )
@@ -37,9 +40,6 @@ if TYPE_CHECKING:
     from dlsr.batch import MeshJob, MeshResult
 
 # The CLI repeats these so that --help needs no numpy; tests/test_cli.py pins them to the library.
-BACKGROUND_MODES = ("auto", "none", "plain", "grabcut", "rembg")  # dlsr.image.BACKGROUND_MODES
-DEFAULT_KEEP_PARTS = 0.0  # dlsr.postprocess.MeshFinish
-DEFAULT_SMOOTH = 0  # dlsr.postprocess.MeshFinish
 
 
 def _expand_inputs(patterns: list[str]) -> tuple[list[str], list[str]]:
