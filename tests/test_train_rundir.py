@@ -33,6 +33,17 @@ def test_resume_refuses_other_settings_and_new_runs_refuse_a_used_folder(tiny_da
         train(tiny_dataset, tmp_path / "new", run_config_from_dict(tiny_values()), resume=True)
 
 
+def test_resume_may_change_how_the_run_uses_the_machine(tiny_dataset: Path, tmp_path: Path) -> None:
+    # Threads, cache workers and the checkpoint interval change speed, not results: a resume on a busier or
+    # smaller machine must not be refused for them (and anything else still must, as above).
+    out = tmp_path / "run"
+    train(tiny_dataset, out, run_config_from_dict(tiny_values(epochs=1)))
+    finished = read_metrics(out)
+    other_machine = tiny_values(epochs=1, threads=2, cache_workers=2, checkpoint_minutes=1.0)
+    train(tiny_dataset, out, run_config_from_dict(other_machine), resume=True)
+    assert read_metrics(out) == finished
+
+
 def test_resume_refuses_to_restart_a_run_that_lost_last_pt(tiny_dataset: Path, tmp_path: Path) -> None:
     config = write_toml(tmp_path / "c.toml", tiny_values(epochs=1))
     out = tmp_path / "run"

@@ -1,6 +1,7 @@
 """A run folder on disk: run.json, metrics.jsonl and the checkpoints, and the model of a finished run.
 
-    OUT/run.json        the resolved configuration, data recipe and command (a resume must match it)
+    OUT/run.json        the resolved configuration, data recipe and command (a resume must match it, except
+                        the machine settings, `MACHINE_SETTINGS`)
     OUT/last.pt         the latest state: model, optimiser, scheduler, epoch and step (every epoch, and every
                         `checkpoint_minutes` inside one)
     OUT/best.pt         the state with the best validation IoU so far
@@ -32,6 +33,18 @@ LAST_CHECKPOINT = "last.pt"
 BEST_CHECKPOINT = "best.pt"
 METRICS_FILE = "metrics.jsonl"
 _PACKAGE = Path(__file__).resolve().parents[1]  # the dlsr package, whose commit a run records
+MACHINE_SETTINGS = ("threads", "cache_workers", "checkpoint_minutes")
+"""[train] settings that decide how a run uses this machine, not what it computes: a resume may change them (for
+example fewer threads when another job shares the cores). The sample order and the schedule do not depend on them;
+only float rounding in torch's parallel reductions does."""
+
+
+def _result_settings(config: Any) -> Any:
+    """A run record's configuration without `MACHINE_SETTINGS`: the part a resume must match."""
+    if not isinstance(config, dict) or not isinstance(config.get("train"), dict):
+        return config
+    train = {key: value for key, value in config["train"].items() if key not in MACHINE_SETTINGS}
+    return {**config, "train": train}
 
 
 def open_run(out: Path, record: dict[str, Any], resume: bool, context: Distributed) -> dict[str, Any] | None:
@@ -49,7 +62,7 @@ def open_run(out: Path, record: dict[str, Any], resume: bool, context: Distribut
         if not run_file.is_file():
             raise ConfigError(f"{out}: nothing to resume (no {RUN_FILE}); start the run without --resume")
         saved = read_run_record(run_file)
-        if saved.get("config") != json.loads(json.dumps(record["config"])):
+        if _result_settings(saved.get("config")) != _result_settings(json.loads(json.dumps(record["config"]))):
             raise ConfigError(
                 f"{run_file}: the run was started with other settings; resume with the same config and options"
             )
