@@ -253,3 +253,41 @@ def test_objective_config_is_strict() -> None:
     with pytest.raises(ValueError, match="surface_points"):
         grid = Grid(8)
         compute_loss(ObjectiveConfig(), sphere(grid), sphere(grid), grid)
+
+
+def thin_plate(grid: Grid, half_thickness: float) -> torch.Tensor:
+    """Exact SDF of the slab |x - c| <= half_thickness, c halfway between two sample planes, (1, R, R, R)."""
+    x = torch.as_tensor(grid.points(), dtype=torch.float64)[..., 0]
+    centre = float(x[grid.resolution // 2, 0, 0] + x[grid.resolution // 2 - 1, 0, 0]) / 2
+    return ((x - centre).abs() - half_thickness)[None]
+
+
+def test_thickening_puts_parts_thinner_than_a_voxel_into_the_supervision() -> None:
+    grid = Grid(32)
+    plate = thin_plate(grid, 0.2 * grid.spacing)  # 0.4 voxel thick
+    assert not bool((plate < 0).any())  # no sample inside it: plain sign supervision never sees the plate
+    beside = (plate.abs() < grid.spacing)[0]  # the two sample planes either side of the plate
+    assert int(beside.sum()) == 2 * grid.resolution**2
+
+    def pull(objective: ObjectiveConfig) -> float:
+        """Mean dLoss/dφ on the planes beside the plate, at φ = the true SDF: > 0 pulls them inside."""
+        phi = plate.clone().requires_grad_(True)
+        scale = 100.0 if objective.name == "voxel" else 1.0  # confident logits
+        compute_loss(objective, scale * phi, plate, grid, sphere_surface_points(10)).loss.backward()
+        assert phi.grad is not None
+        return float(phi.grad[0][beside].mean())
+
+    for name in ("dls", "voxel"):
+        assert pull(ObjectiveConfig(name=name)) < 0, name  # plain: pushed outside, the plate is learnt away
+        assert pull(ObjectiveConfig(name=name, thicken_voxels=1.0)) > 0, name  # grown: pulled inside
+    # The surface-point term asks for φ = -growth on the true surface.
+    truth, points = sphere(grid), sphere_surface_points(2000)
+    grown = truth - grid.spacing
+    thick = compute_loss(ObjectiveConfig(thicken_voxels=1.0), grown, truth, grid, points).terms["surface_points"]
+    plain = compute_loss(ObjectiveConfig(), grown, truth, grid, points).terms["surface_points"]
+    assert thick < 2e-3
+    assert plain == pytest.approx(grid.spacing, abs=2e-3)
+    with pytest.raises(ConfigError, match="thicken_voxels"):
+        ObjectiveConfig(thicken_voxels=-0.5)
+    with pytest.raises(ConfigError, match="thicken_voxels"):
+        ObjectiveConfig(thicken_voxels=10)

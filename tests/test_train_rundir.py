@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,20 @@ def test_resume_may_change_how_the_run_uses_the_machine(tiny_dataset: Path, tmp_
     other_machine = tiny_values(epochs=1, threads=2, cache_workers=2, checkpoint_minutes=1.0)
     train(tiny_dataset, out, run_config_from_dict(other_machine), resume=True)
     assert read_metrics(out) == finished
+
+
+def test_resume_of_a_run_recorded_before_a_setting_existed(tiny_dataset: Path, tmp_path: Path) -> None:
+    # A run.json written by an older dlsr lacks settings added since; the run used their defaults, so a resume
+    # with the defaults matches, and one with another value does not.
+    out = tmp_path / "run"
+    train(tiny_dataset, out, run_config_from_dict(tiny_values(epochs=1)))
+    record = json.loads((out / "run.json").read_text())
+    del record["config"]["objective"]["thicken_voxels"]
+    (out / "run.json").write_text(json.dumps(record))
+    train(tiny_dataset, out, run_config_from_dict(tiny_values(epochs=1)), resume=True)
+    thicker = {**tiny_values(epochs=1), "objective": {"thicken_voxels": 1.0}}
+    with pytest.raises(ConfigError, match="other settings"):
+        train(tiny_dataset, out, run_config_from_dict(thicker), resume=True)
 
 
 def test_resume_refuses_to_restart_a_run_that_lost_last_pt(tiny_dataset: Path, tmp_path: Path) -> None:

@@ -40,11 +40,19 @@ only float rounding in torch's parallel reductions does."""
 
 
 def _result_settings(config: Any) -> Any:
-    """A run record's configuration without `MACHINE_SETTINGS`: the part a resume must match."""
-    if not isinstance(config, dict) or not isinstance(config.get("train"), dict):
+    """A run record's configuration as this dlsr reads it, without `MACHINE_SETTINGS`: what a resume must match.
+
+    Read through `run_config_from_dict`, a run.json written before a setting existed gets that setting's default,
+    which is what the run used; a record this dlsr cannot read is returned as it is (and so matches nothing).
+    """
+    if not isinstance(config, dict):
         return config
-    train = {key: value for key, value in config["train"].items() if key not in MACHINE_SETTINGS}
-    return {**config, "train": train}
+    try:
+        resolved = json.loads(json.dumps(run_config_from_dict(config).to_dict()))
+    except ConfigError:
+        return config
+    train = {key: value for key, value in resolved["train"].items() if key not in MACHINE_SETTINGS}
+    return {**resolved, "train": train}
 
 
 def open_run(out: Path, record: dict[str, Any], resume: bool, context: Distributed) -> dict[str, Any] | None:
@@ -62,7 +70,7 @@ def open_run(out: Path, record: dict[str, Any], resume: bool, context: Distribut
         if not run_file.is_file():
             raise ConfigError(f"{out}: nothing to resume (no {RUN_FILE}); start the run without --resume")
         saved = read_run_record(run_file)
-        if _result_settings(saved.get("config")) != _result_settings(json.loads(json.dumps(record["config"]))):
+        if _result_settings(saved.get("config")) != _result_settings(record["config"]):
             raise ConfigError(
                 f"{run_file}: the run was started with other settings; resume with the same config and options"
             )
