@@ -36,7 +36,7 @@ from dlsr import segment
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 CANVAS = (640, 480)
-MODES = ["auto", "plain", "grabcut"]
+MODES = ["auto", "plain", "grabcut", "learned"]
 
 
 def backgrounds() -> dict[str, np.ndarray]:
@@ -206,12 +206,12 @@ def timing(objects: list, photos: dict[str, np.ndarray], repeats: int = 5) -> No
     rng = np.random.default_rng(1)
     canvas = (1155, 866)  # 1.0 megapixels
     image, _ = composite(objects[0][1], photos["coffee"], rng, canvas)
-    print(f"\nGrabCut on a {canvas[0]}x{canvas[1]} (1.0 MP) composite, best of {repeats} (wall and CPU seconds)")
+    print(f"\nSegmenters on a {canvas[0]}x{canvas[1]} (1.0 MP) composite, best of {repeats} (wall and CPU seconds)")
     with tempfile.TemporaryDirectory() as folder:
         for fmt in ("PNG", "JPEG"):
             path = Path(folder) / f"photo.{fmt.lower()}"
             image.save(path, fmt)
-            for mode in ("grabcut", "auto"):
+            for mode in [m for m in ("grabcut", "learned", "auto") if m in MODES]:
                 walls, cpus = [], []
                 for _ in range(repeats):
                     wall, cpu = time.perf_counter(), time.process_time()
@@ -225,6 +225,15 @@ def timing(objects: list, photos: dict[str, np.ndarray], repeats: int = 5) -> No
             segment.grabcut_mask(image)
             walls.append(time.perf_counter() - wall)
         print(f"  grabcut_mask alone on the decoded image: wall {min(walls):.3f} s")
+        if "learned" in MODES:
+            from dlsr.foreground.predict import learned_mask
+
+            walls = []
+            for _ in range(repeats):
+                wall = time.perf_counter()
+                learned_mask(image)
+                walls.append(time.perf_counter() - wall)
+            print(f"  learned_mask alone on the decoded image: wall {min(walls):.3f} s")
 
 
 def sweep(objects: list, photos: dict[str, np.ndarray]) -> None:
@@ -257,6 +266,13 @@ def main() -> None:
             MODES.append("rembg")
     except ImportError:
         pass
+    try:
+        from dlsr.foreground.predict import find_segmenter_weights
+
+        print(f"segmenter weights: {find_segmenter_weights()}")
+    except Exception as exc:  # MissingDependencyError: no weights shipped or named
+        print(f"learned skipped: {exc}")
+        MODES.remove("learned")
     print(f"modes: {', '.join(MODES)} (rembg {'included' if 'rembg' in MODES else 'not installed: skipped'})")
     photos = backgrounds()
     with tempfile.TemporaryDirectory() as folder:

@@ -364,7 +364,9 @@ def load_segmenter_weights(path: str | os.PathLike[str]) -> tuple[nn.Module, dic
     file = Path(path)
     metadata = _read_header(file).get("__metadata__") or {}
     if metadata.get("dlsr.format") != WEIGHTS_FORMAT or metadata.get("dlsr.kind") != SEGMENTER_KIND:
-        raise WeightsError(f"{file}: not dlsr foreground segmenter weights (format {WEIGHTS_FORMAT}, kind {SEGMENTER_KIND})")
+        raise WeightsError(
+            f"{file}: not dlsr foreground segmenter weights (format {WEIGHTS_FORMAT}, kind {SEGMENTER_KIND})"
+        )
     if metadata.get("dlsr.arch") != ARCH:
         raise WeightsError(f"{file}: segmenter architecture {metadata.get('dlsr.arch')!r} is not {ARCH!r}")
     try:

@@ -37,7 +37,7 @@ from dlsr.segment import (
 if TYPE_CHECKING:
     import torch
 
-Foreground = Literal["alpha", "background", "whole-image", "grabcut", "rembg", "mask"]
+Foreground = Literal["alpha", "background", "whole-image", "grabcut", "learned", "rembg", "mask"]
 
 """How the object is told from its background when no mask is given:
 
@@ -47,11 +47,12 @@ Foreground = Literal["alpha", "background", "whole-image", "grabcut", "rembg", "
 - "plain": the preprocessing dlsr has always had (alpha channel, else flood fill from a plain border, else the
   whole image); training renders go this way under "auto" too, byte for byte.
 - "grabcut": OpenCV's GrabCut on a reduced copy (`dlsr.segment.grabcut_mask`).
+- "learned": dlsr's own foreground segmenter, shipped in weights/ (`dlsr.foreground.predict.learned_mask`).
 - "rembg": rembg's U^2-Net, when the user installed it and its model (`dlsr.segment.rembg_mask`).
 """
 
-# Explicit GrabCut and rembg decode a large JPEG at a reduced scale (Pillow's `draft`), keeping at least this many
-# pixels on its longest side: enough for an object an eighth of the photo wide to fill the 128-pixel input.
+# Explicit GrabCut, learned and rembg decode a large JPEG at a reduced scale (Pillow's `draft`), keeping at least
+# this many pixels on its longest side: enough for an object an eighth of the photo wide to fill the 128-pixel input.
 _DRAFT_SIDE = 1024
 
 _MAX_COLOUR_DISTANCE = math.sqrt(3) * 255  # Euclidean distance between black and white in RGB
@@ -68,6 +69,8 @@ plain-background photos and the pinned test scenes have share 1.000 (0 runs); of
 to 77 runs), which the original rule flood-filled. With this rule (and GrabCut's seed fixed in `dlsr.segment`)
 auto's mean mask IoU there rose from 0.453 to 0.588 (`--seed 1`: 0.502 to 0.607), equal to GrabCut's, which auto
 now uses on every composite; the under-0.90 count went from 30 to 23 of 39 (31 to 29)."""
+_AUTO_SEGMENTER: Literal["grabcut", "learned"] = "grabcut"
+""""auto"'s segmenter for a cluttered photo. To be decided by `bench/bench_background.py`."""
 _FULL_OBJECT_FRACTION = 0.95  # an "object" covering more of the image than this means no background was found
 _FLAT_SPREAD = 4  # an image whose channels each vary by at most this many levels is one flat colour
 _WORK_SIDE = 512  # larger images are box-reduced to about this size to find the object
@@ -230,7 +233,7 @@ def load_image(
     elif mask is not None:
         mask_name = os.fspath(mask)
         mask_image = read_image(mask, mask_name)
-    draft = _DRAFT_SIDE if mask is None and background in ("grabcut", "rembg") else None
+    draft = _DRAFT_SIDE if mask is None and background in _SEGMENTERS else None
     return _prepare(read_image(source, name, draft_side=draft), config, name, background, mask_image, mask_name)
 
 
@@ -292,7 +295,8 @@ def png_bytes(pixels: np.ndarray) -> bytes:
 
 
 # Foregrounds cut out through an alpha channel: their `PreparedImage.mask` is that alpha, at full size.
-_CUT_OUT = frozenset({"alpha", "grabcut", "rembg", "mask"})
+_CUT_OUT = frozenset({"alpha", "grabcut", "learned", "rembg", "mask"})
+_SEGMENTERS = ("grabcut", "learned", "rembg")  # the modes that segment a cluttered photo
 
 
 def _unknown_background(background: object) -> str:
@@ -346,7 +350,7 @@ def _find_and_frame(
         found = _prepare_opaque(image, config, name, fallback=False, strict=True)
         if found is not None:
             return found
-        return _prepare_segmented(image, config, name, "grabcut")
+        return _prepare_segmented(image, config, name, _AUTO_SEGMENTER)
     return _prepare_segmented(_flatten(image, config), config, name, background)
 
 
@@ -372,12 +376,19 @@ def _with_alpha(image: Image.Image, coverage: Image.Image) -> Image.Image:
 
 
 def _prepare_segmented(
-    image: Image.Image, config: PreprocessConfig, name: str, method: Literal["grabcut", "rembg"]
+    image: Image.Image, config: PreprocessConfig, name: str, method: Literal["grabcut", "learned", "rembg"]
 ) -> PreparedImage:
-    """Find the object in the RGB `image` by GrabCut or rembg and frame it through the alpha path."""
+    """Find the object in the RGB `image` by GrabCut, the learned segmenter or rembg; frame it as alpha."""
     if _channel_spread(image) <= _FLAT_SPREAD:
         raise InputImageError(f"{name}: found no object: the image is one flat colour; pass a photo of the object")
-    coverage = grabcut_mask(image) if method == "grabcut" else rembg_mask(image, name)
+    if method == "grabcut":
+        coverage = grabcut_mask(image)
+    elif method == "learned":
+        from dlsr.foreground.predict import learned_mask  # imports torch
+
+        coverage = learned_mask(image)
+    else:
+        coverage = rembg_mask(image, name)
     if coverage is None or cast(tuple[int, int], coverage.getextrema())[1] < _ALPHA_THRESHOLD:
         raise InputImageError(
             f"{name}: found no object: {method} could not tell an object from the background; "

@@ -158,7 +158,8 @@ def reconstruct(
         str,
         typer.Option(
             help="How to find the object: auto (alpha, else a plain background, else GrabCut), none (whole image), "
-            "plain (alpha or flood fill from a one-colour border), grabcut, or rembg (if installed with its model)."
+            "plain (alpha or flood fill from a one-colour border), grabcut, learned (dlsr's own segmenter), or rembg "
+            "(if installed with its model)."
         ),
     ] = "auto",
     mask: Annotated[

@@ -215,7 +215,7 @@ def _recolour(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out = pixels.astype(np.float32)
     if rng.random() < 0.3:
         out = out[..., rng.permutation(3)]
-    out = out * rng.uniform(0.6, 1.3, 3) + rng.uniform(-40, 40)
+    out = (out * rng.uniform(0.6, 1.3, 3) + rng.uniform(-40, 40)).astype(np.float32)
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
@@ -279,7 +279,9 @@ def make_sample(
 def _jitter_object(cutout: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Brightness, contrast and tint of an RGBA object (its alpha untouched)."""
     rgb = cutout[..., :3].astype(np.float32)
-    rgb = (rgb - 128) * rng.uniform(0.7, 1.3) + 128 + rng.uniform(-30, 30) + rng.uniform(-15, 15, 3)
+    rgb = ((rgb - 128) * rng.uniform(0.7, 1.3) + 128 + rng.uniform(-30, 30) + rng.uniform(-15, 15, 3)).astype(
+        np.float32
+    )
     return np.dstack([np.clip(rgb, 0, 255).astype(np.uint8), cutout[..., 3]])
 
 

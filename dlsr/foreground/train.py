@@ -91,7 +91,8 @@ def train_segmenter(
     torch.set_num_threads(config.threads)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    settings = {"config": asdict(config), "data": [os.fspath(Path(r).resolve()) for r in roots]}
+    sources = [os.fspath(Path(r).resolve()) for r in roots]
+    settings = {"config": asdict(config), "data": sources}
     _check_same_run(folder / CONFIG_FILE, settings)
 
     rng = np.random.default_rng(config.seed)
@@ -146,7 +147,7 @@ def train_segmenter(
             saved = time.perf_counter()
     save()
     val_iou = evaluate(model, validation)
-    provenance = _provenance(config, settings["data"], step, elapsed, val_iou)
+    provenance = _provenance(config, sources, step, elapsed, val_iou)
     weights = save_segmenter_weights(model, folder / WEIGHTS_FILE, provenance=provenance)
     return SegmenterRun(weights, step, elapsed, val_iou)
 
