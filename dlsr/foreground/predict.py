@@ -19,10 +19,13 @@ import numpy as np
 from PIL import Image
 
 from dlsr.errors import MissingDependencyError
-from dlsr.segment import keep_main_parts
+from dlsr.segment import GRABCUT_SIDE, grabcut_mask, keep_main_parts
 
 SEGMENTER_ENV = "DLSR_SEGMENTER_WEIGHTS"
 """An environment variable naming another segmenter weights file (tests, experiments)."""
+
+REFINE_WITH_GRABCUT = False
+"""Whether `learned_mask` hands the segmenter's probability to GrabCut as seeds. To be measured."""
 
 _MIN_OBJECT_FRACTION = 0.002  # a found object under this share of the image means nothing was found (as GrabCut's)
 
@@ -56,15 +59,18 @@ def _load(path: Path, modified: float) -> Any:
     return model
 
 
-def foreground_probability(image: Image.Image, weights: str | os.PathLike[str] | None = None) -> np.ndarray:
+def foreground_probability(
+    image: Image.Image, weights: str | os.PathLike[str] | None = None, size: tuple[int, int] | None = None
+) -> np.ndarray:
     """The segmenter's probability that each pixel of an RGB photo is the object.
 
     Args:
         image: mode "RGB", (W, H) pixels.
         weights: a segmenter weights file; default `find_segmenter_weights()`.
+        size: (w, h) of the probability map; default the image's (W, H).
 
     Returns:
-        float32 (H, W) in [0, 1].
+        float32 (h, w) in [0, 1].
 
     Raises:
         MissingDependencyError: no weights file.
@@ -77,6 +83,7 @@ def foreground_probability(image: Image.Image, weights: str | os.PathLike[str] |
     model = _load(path.resolve(), path.stat().st_mtime)
     config = model.config
     width, height = image.size
+    out_width, out_height = size or image.size
     scale = config.input_side / max(width, height)
     size = (_multiple(width * scale, config.multiple), _multiple(height * scale, config.multiple))
     small = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
@@ -84,11 +91,13 @@ def foreground_probability(image: Image.Image, weights: str | os.PathLike[str] |
     with torch.inference_mode():
         logits = model(pixels)
         # Upsampling the logits, not the thresholded mask, puts the edge between network pixels.
-        logits = F.interpolate(logits, size=(height, width), mode="bilinear", align_corners=False)
+        logits = F.interpolate(logits, size=(out_height, out_width), mode="bilinear", align_corners=False)
     return logits[0, 0].sigmoid().numpy()
 
 
-def learned_mask(image: Image.Image, weights: str | os.PathLike[str] | None = None) -> Image.Image | None:
+def learned_mask(
+    image: Image.Image, weights: str | os.PathLike[str] | None = None, *, refine: bool | None = None
+) -> Image.Image | None:
     """The object of an RGB photo by the foreground segmenter.
 
     Object parts much smaller than the largest one are dropped, as GrabCut's are.
@@ -96,6 +105,8 @@ def learned_mask(image: Image.Image, weights: str | os.PathLike[str] | None = No
     Args:
         image: mode "RGB", (W, H) pixels.
         weights: a segmenter weights file; default `find_segmenter_weights()`.
+        refine: seed GrabCut with the segmenter's probability (`dlsr.segment.grabcut_mask`'s `prior`) and take its
+            cut; default `REFINE_WITH_GRABCUT`.
 
     Returns:
         Mode "L" mask of size (W, H), 255 on the object, soft at the edge; None when no object stands out.
@@ -106,6 +117,8 @@ def learned_mask(image: Image.Image, weights: str | os.PathLike[str] | None = No
     """
     if min(image.size) < 8:
         return None
+    if REFINE_WITH_GRABCUT if refine is None else refine:
+        return grabcut_mask(image, prior=foreground_probability(image, weights, size=(GRABCUT_SIDE, GRABCUT_SIDE)))
     probability = foreground_probability(image, weights)
     found = keep_main_parts(probability >= 0.5)
     if found.mean() < _MIN_OBJECT_FRACTION:

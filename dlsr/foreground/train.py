@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -131,7 +132,7 @@ def train_segmenter(
     started, saved = time.perf_counter() - elapsed, time.perf_counter()
     while (progress := _progress(config, step, elapsed)) < 1.0:
         for group in optimizer.param_groups:
-            group["lr"] = config.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * progress)))
+            group["lr"] = config.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
         images, targets = data.make_batch(cutouts, photos, config.batch_size, config.side, rng)
         logits = model(_to_tensor(images))[:, 0]
         loss = segmentation_loss(logits, torch.from_numpy(targets))
