@@ -39,12 +39,14 @@ def test_the_loss_is_lowest_for_the_right_mask() -> None:
 def test_a_short_run_writes_weights_and_a_rerun_resumes(tiny_dataset: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     first = train_segmenter([tiny_dataset], out, tiny_config(steps=2))
-    assert first.steps == 2 and 0.0 <= first.val_iou <= 1.0
+    assert first.finished and first.steps == 2 and 0.0 <= first.val_iou <= 1.0
     model, provenance = load_segmenter_weights(first.weights)
     assert model.config == TINY and provenance["steps"] == 2
     assert json.loads((out / "config.json").read_text())["data"] == [str(tiny_dataset.resolve())]
+    paused = train_segmenter([tiny_dataset], out, tiny_config(steps=3), stop_after=0.0)  # a session of no time
+    assert paused.steps == 2 and not paused.finished
     second = train_segmenter([tiny_dataset], out, tiny_config(steps=3))  # a larger budget: one more step
-    assert second.steps == 3 and read_segmenter_state(out / "state.pt")["step"] == 3
+    assert second.finished and second.steps == 3 and read_segmenter_state(out / "state.pt")["step"] == 3
     resumed, _ = load_segmenter_weights(second.weights)
     assert any(
         not np.allclose(a.float().numpy(), b.float().numpy())

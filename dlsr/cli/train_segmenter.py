@@ -25,6 +25,9 @@ def train_segmenter_command(
     batch_size: Annotated[int, typer.Option(help="Composites per step.")] = 16,
     renders: Annotated[int, typer.Option(help="Training renders held in memory.")] = 4000,
     threads: Annotated[int, typer.Option(help="Torch CPU threads.")] = 1,
+    stop_after: Annotated[
+        float | None, typer.Option(help="End this session after so many minutes (state and weights saved); rerun.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Train the foreground segmenter on renders composited over backgrounds; rerun to resume."""
@@ -43,8 +46,10 @@ def train_segmenter_command(
             last[0] = time.perf_counter()
             console.print(f"step {step}  loss {loss:.4f}  {100 * progress:.0f} %", highlight=False)
 
-    run = train_segmenter(data, out, config, on_step=report)
+    run = train_segmenter(data, out, config, stop_after=stop_after, on_step=report)
+    status = "done" if run.finished else "stopped: rerun the same command to go on"
     console.print(
-        f"{run.steps} steps in {run.seconds / 60:.1f} min, validation mask IoU {run.val_iou:.3f}", highlight=False
+        f"{run.steps} steps in {run.seconds / 60:.1f} min, validation mask IoU {run.val_iou:.3f}; {status}",
+        highlight=False,
     )
     typer.echo(str(run.weights))

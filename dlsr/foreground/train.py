@@ -60,6 +60,7 @@ class SegmenterRun:
     """What a finished run made."""
 
     weights: Path  # the float16 safetensors file
+    finished: bool  # the budget is spent (else `stop_after` ended this session and a rerun goes on)
     steps: int
     seconds: float  # training wall time over all resumes
     val_iou: float  # mean mask IoU on the fixed validation composites
@@ -70,6 +71,7 @@ def train_segmenter(
     out: str | os.PathLike[str],
     config: SegmenterTrainConfig = SegmenterTrainConfig(),
     *,
+    stop_after: float | None = None,
     on_step: Callable[[int, float, float], None] | None = None,
 ) -> SegmenterRun:
     """Train (or resume) a segmenter on renders of `roots`' train splits; write its weights into `out`.
@@ -77,6 +79,8 @@ def train_segmenter(
     Args:
         roots: dataset folders in the ShapeNet layout with split lists (`dlsr data synth`, `dlsr data prepare`).
         out: run folder; an existing `state.pt` there is resumed (the settings must be the same).
+        stop_after: end this session after so many minutes, saving the state and the weights so far, without
+            changing the schedule (a long budget in sessions of limited length).
         on_step: called with (step, loss, progress in [0, 1]) after each step.
 
     Raises:
@@ -129,8 +133,11 @@ def train_segmenter(
         )
 
     model.train()
-    started, saved = time.perf_counter() - elapsed, time.perf_counter()
+    session = saved = time.perf_counter()
+    started = session - elapsed
     while (progress := _progress(config, step, elapsed)) < 1.0:
+        if stop_after is not None and time.perf_counter() - session > 60 * stop_after:
+            break
         for group in optimizer.param_groups:
             group["lr"] = config.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
         images, targets = data.make_batch(cutouts, photos, config.batch_size, config.side, rng)
@@ -150,7 +157,7 @@ def train_segmenter(
     val_iou = evaluate(model, validation)
     provenance = _provenance(config, sources, step, elapsed, val_iou)
     weights = save_segmenter_weights(model, folder / WEIGHTS_FILE, provenance=provenance)
-    return SegmenterRun(weights, step, elapsed, val_iou)
+    return SegmenterRun(weights, _progress(config, step, elapsed) >= 1.0, step, elapsed, val_iou)
 
 
 def segmentation_loss(logits: Any, targets: Any) -> Any:
