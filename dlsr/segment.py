@@ -60,8 +60,8 @@ def grabcut_mask(
     Args:
         image: mode "RGB", (W, H) pixels.
         prior: instead of the centred box, float32 (H', W') probability of the object (any size; it is resized
-            to the reduced image): above `_PRIOR_SURE` certain object, above one half probable object, under
-            `1 - _PRIOR_SURE` certain background (the border ring stays certain background).
+            to the reduced image): above `_PRIOR_SURE` certain object, above half its peak probable object,
+            under `1 - _PRIOR_SURE` certain background (the border ring too, except where the prior sees object).
 
     Returns:
         Mode "L" mask of size (W, H), 255 on the object; None when no object stands out.
@@ -82,7 +82,8 @@ def grabcut_mask(
         seeds[round(cy - half_h) : round(cy + half_h), round(cx - half_w) : round(cx + half_w)] = cv2.GC_PR_FGD
     else:
         belief = cv2.resize(np.asarray(prior, np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-        seeds[belief >= 0.5] = cv2.GC_PR_FGD
+        # Probable object from half the prior's peak, not from 0.5: an unsure prior still says where to look.
+        seeds[belief >= 0.5 * min(float(belief.max()), 1.0)] = cv2.GC_PR_FGD
         seeds[belief >= _PRIOR_SURE] = cv2.GC_FGD
         seeds[belief <= 1 - _PRIOR_SURE] = cv2.GC_BGD
         if not (seeds == cv2.GC_PR_FGD).any() and not (seeds == cv2.GC_FGD).any():
