@@ -36,7 +36,6 @@ _CENTRE_FRACTION = 0.5  # the centred box seeded as probable object: this share 
 _KEEP_FRACTION = 0.05  # object parts under this share of the largest one are stray background
 _MIN_OBJECT_FRACTION = 0.002  # a found object under this share of the image means nothing was found
 _OBJECT_THRESHOLD = 128  # a mask or alpha value at least this high marks the object
-_PRIOR_SURE = 0.98  # a prior this sure of object (or 1 - this of background) seeds GrabCut with a certain label
 _GRABCUT_SEED = 0  # OpenCV's random generator is set to this before each GrabCut, so its k-means start repeats
 
 REMBG_MODEL = "u2net"
@@ -50,7 +49,7 @@ def grabcut_mask(
     iterations: int = GRABCUT_ITERATIONS,
     prior: np.ndarray | None = None,
 ) -> Image.Image | None:
-    """The object of an RGB photo by GrabCut, seeded from the border and a centred box, or from a prior.
+    """The object of an RGB photo by GrabCut, seeded from the border and a centred box, and optionally a prior.
 
     The image is box-reduced to at most `side` pixels a side. A thin ring along the border is certain
     background, the centred box (half of each side) probably object, the rest probably background; GrabCut then
@@ -59,9 +58,9 @@ def grabcut_mask(
 
     Args:
         image: mode "RGB", (W, H) pixels.
-        prior: instead of the centred box, float32 (H', W') probability of the object (any size; it is resized
-            to the reduced image): above `_PRIOR_SURE` certain object, above half its peak probable object,
-            under `1 - _PRIOR_SURE` certain background (the border ring too, except where the prior sees object).
+        prior: float32 (H', W') probability of the object, any size (it is resized to the reduced image), e.g.
+            a segmenter's: where it is at least half its peak is probable object too, besides the centred box,
+            and the border ring is not certain background there (an object cut by the frame).
 
     Returns:
         Mode "L" mask of size (W, H), 255 on the object; None when no object stands out.
@@ -76,18 +75,15 @@ def grabcut_mask(
     if min(height, width) < 8:
         return None
     seeds = np.full((height, width), cv2.GC_PR_BGD, dtype=np.uint8)
-    if prior is None:
-        cy, cx = height / 2, width / 2
-        half_h, half_w = height * _CENTRE_FRACTION / 2, width * _CENTRE_FRACTION / 2
-        seeds[round(cy - half_h) : round(cy + half_h), round(cx - half_w) : round(cx + half_w)] = cv2.GC_PR_FGD
-    else:
+    cy, cx = height / 2, width / 2
+    half_h, half_w = height * _CENTRE_FRACTION / 2, width * _CENTRE_FRACTION / 2
+    seeds[round(cy - half_h) : round(cy + half_h), round(cx - half_w) : round(cx + half_w)] = cv2.GC_PR_FGD
+    if prior is not None:
         belief = cv2.resize(np.asarray(prior, np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-        # Probable object from half the prior's peak, not from 0.5: an unsure prior still says where to look.
-        seeds[belief >= 0.5 * min(float(belief.max()), 1.0)] = cv2.GC_PR_FGD
-        seeds[belief >= _PRIOR_SURE] = cv2.GC_FGD
-        seeds[belief <= 1 - _PRIOR_SURE] = cv2.GC_BGD
-        if not (seeds == cv2.GC_PR_FGD).any() and not (seeds == cv2.GC_FGD).any():
-            return None
+        # Probable object from half the prior's peak, not from 0.5: an unsure prior still says where to look. The
+        # prior only widens the probable object and never sets a certain label, which would lock its mistakes in.
+        if belief.max() > 0:
+            seeds[belief >= 0.5 * min(float(belief.max()), 1.0)] = cv2.GC_PR_FGD
     ring = np.zeros((height, width), bool)
     width_of_ring = max(1, round(_BORDER_FRACTION * min(height, width)))
     ring[:width_of_ring], ring[-width_of_ring:], ring[:, :width_of_ring], ring[:, -width_of_ring:] = (True,) * 4

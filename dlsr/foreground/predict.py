@@ -2,8 +2,8 @@
 
 `learned_mask` has `dlsr.segment.grabcut_mask`'s contract: an RGB photo in, a mode "L" mask of its size out (255 on
 the object), or None when no object stands out. The photo is reduced so its longer side is the network's
-`input_side` (160 pixels), the logits are upsampled bilinearly back to the photo's size (so the edge is placed
-to a fraction of a network pixel rather than in blocks) and passed through a sigmoid. torch is imported inside the
+`input_side` (160 pixels) and the network's probability of the object is either the prior of a GrabCut
+(`REFINE_WITH_GRABCUT`) or, upsampled bilinearly from logits, the mask itself. torch is imported inside the
 functions: `import dlsr.image` does not load it.
 """
 
@@ -24,8 +24,10 @@ from dlsr.segment import GRABCUT_SIDE, grabcut_mask, keep_main_parts
 SEGMENTER_ENV = "DLSR_SEGMENTER_WEIGHTS"
 """An environment variable naming another segmenter weights file (tests, experiments)."""
 
-REFINE_WITH_GRABCUT = False
-"""Whether `learned_mask` hands the segmenter's probability to GrabCut as seeds. To be measured."""
+REFINE_WITH_GRABCUT = True
+"""Whether `learned_mask` hands the segmenter's probability to GrabCut as a prior (`dlsr.segment.grabcut_mask`) and
+returns GrabCut's cut, rather than thresholding the probability. Measured on `bench/bench_background.py` (weights/
+README.md): the cut wins, because GrabCut places the edge at full resolution and the prior only adds where to look."""
 
 _MIN_OBJECT_FRACTION = 0.002  # a found object under this share of the image means nothing was found (as GrabCut's)
 
