@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from dlsr.conventions import BACKGROUND_MODES, BackgroundMode
-from dlsr.errors import ConfigError, InputImageError
+from dlsr.errors import ConfigError, InputImageError, MissingDependencyError
 from dlsr.image_file import MAX_IMAGE_PIXELS, SUPPORTED_MODES, normalise_mode, read_image
 from dlsr.segment import (
     border_colour,
@@ -350,8 +350,20 @@ def _find_and_frame(
         found = _prepare_opaque(image, config, name, fallback=False, strict=True)
         if found is not None:
             return found
-        return _prepare_segmented(image, config, name, _AUTO_SEGMENTER)
+        return _prepare_segmented(image, config, name, _auto_segmenter())
     return _prepare_segmented(_flatten(image, config), config, name, background)
+
+
+def _auto_segmenter() -> Literal["grabcut", "learned"]:
+    """`_AUTO_SEGMENTER`, or GrabCut when that is "learned" and the segmenter's weights are not installed."""
+    if _AUTO_SEGMENTER == "learned":
+        from dlsr.foreground.predict import find_segmenter_weights
+
+        try:
+            find_segmenter_weights()
+        except MissingDependencyError:
+            return "grabcut"
+    return _AUTO_SEGMENTER
 
 
 def _has_transparency(image: Image.Image) -> bool:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import assert_one_line_error, run_cli
 from dlsr.checkpoint import SEGMENTER_WEIGHTS_FILE, load_segmenter_weights
 from dlsr.errors import MissingDependencyError, WeightsError
 from dlsr.foreground.predict import SEGMENTER_ENV, find_segmenter_weights, learned_mask
@@ -114,3 +115,14 @@ def test_preparing_images_does_not_import_torch_until_the_segmenter_runs() -> No
     code = "import sys, dlsr.image, dlsr.foreground.predict; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert result.stdout.strip() == "False"
+
+
+def test_dlsr_reconstruct_without_segmenter_weights_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (60, 80, 3), dtype=np.uint8)).save(photo)
+    monkeypatch.setenv(SEGMENTER_ENV, str(tmp_path / "absent.safetensors"))
+    result = run_cli(["reconstruct", photo, "-o", tmp_path / "photo.obj", "--background", "learned"], monkeypatch)
+    assert_one_line_error(result, 1, "absent.safetensors", "background grabcut")
+    assert not (tmp_path / "photo.obj").exists()

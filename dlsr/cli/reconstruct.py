@@ -224,6 +224,10 @@ def reconstruct(
         from dlsr.segment import require_rembg
 
         require_rembg("--background rembg")
+    if background == "learned":
+        from dlsr.foreground.predict import find_segmenter_weights
+
+        find_segmenter_weights()  # a missing file is one line now, not one per image after the model loads
     model = load_model(weights, device)
     settings = MeshSettings(
         resolution,
