@@ -1,4 +1,4 @@
-"""Finding the object on real backgrounds: mask IoU per background mode, reconstruction IoU drop, GrabCut speed.
+"""Finding the object on real backgrounds: mask IoU per background mode, reconstruction IoU drop, segmenter speed.
 
 Objects with a known alpha are pasted over real photos and the mask each `--background` mode finds is scored
 against that alpha:
@@ -12,7 +12,13 @@ chose and the share of the photo it kept. Nothing is written to the repository; 
 
 Reconstruction: for each synthetic object, the occupancy IoU against its ground truth (32^3, the shipped weights,
 their calibrated level) from the render on white, from the composite with `auto`, and from the composite taken
-whole (`none`, what dlsr did on cluttered photos before). Speed: GrabCut on a 1-megapixel composite.
+whole (`none`, what dlsr did on cluttered photos before), and with each segmenter. Speed: the segmenters on a
+1-megapixel composite.
+
+Modes: `--background` auto, plain, grabcut and learned (when the segmenter's weights are installed), and
+"learned+grabcut", which is `learned` with `dlsr.foreground.predict.REFINE_WITH_GRABCUT` flipped: the network's
+mask alone when the shipped setting refines with GrabCut, and the other way round. The segmenter never saw these
+backgrounds or objects (`dlsr.foreground.data.BENCHMARK_PHOTOS`; seed-7 objects and the shared renders).
 
     python bench/bench_background.py              # the benchmark
     python bench/bench_background.py --sweep      # GrabCut's working side and iterations
@@ -102,7 +108,8 @@ def composite(
     return background, truth
 
 
-REFINED = "learned+grabcut"  # not a --background mode: "learned" with GrabCut seeded by its probability
+# Not a --background mode: "learned" with REFINE_WITH_GRABCUT flipped (named in main once the setting is known).
+REFINED = "learned+grabcut"
 RECONSTRUCTION_MODES = ["auto", "none", "grabcut"]  # "learned" and REFINED join when the segmenter is present
 
 
@@ -166,9 +173,9 @@ def mask_benchmark(objects: list, photos: dict[str, np.ndarray], per_object: int
     for mode in MODES:
         for group, values in scores[mode].items():
             if values:
-                print(f"  {mode:8s} {group:7s} ({len(values):3d})  {describe(values)}")
+                print(f"  {mode:16s} {group:7s} ({len(values):3d})  {describe(values)}")
         pooled = [value for values in scores[mode].values() for value in values]
-        print(f"  {mode:8s} all     ({len(pooled):3d})  {describe(pooled)}")
+        print(f"  {mode:16s} all     ({len(pooled):3d})  {describe(pooled)}")
     print(f"  auto chose: {chosen}")
     return composites
 
@@ -279,6 +286,7 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="sweep GrabCut's side and iterations instead")
     parser.add_argument("--masks-only", action="store_true", help="mask IoU per mode only: no reconstruction")
     args = parser.parse_args()
+    global REFINED
     try:
         import rembg  # noqa: F401
 
@@ -294,6 +302,9 @@ def main() -> None:
         print(f"learned skipped: {exc}")
         MODES.remove("learned")
     else:
+        from dlsr.foreground.predict import REFINE_WITH_GRABCUT
+
+        REFINED = "learned-net-only" if REFINE_WITH_GRABCUT else "learned+grabcut"
         MODES.append(REFINED)
         RECONSTRUCTION_MODES.extend(["learned", REFINED])
     print(f"modes: {', '.join(MODES)} (rembg {'included' if 'rembg' in MODES else 'not installed: skipped'})")
