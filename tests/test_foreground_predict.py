@@ -32,13 +32,16 @@ def _shipped_segmenter(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def composites(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Image.Image, np.ndarray]]:
-    """A procedural chair and car (made here: no shared data needed) pasted over scikit-image's coffee photo, one
-    of the benchmark's backgrounds and so never seen in training."""
+    return make_composites(tmp_path_factory.mktemp("objects"))
+
+
+def make_composites(folder: Path) -> list[tuple[Image.Image, np.ndarray]]:
+    """A procedural car and chair (made here: no shared data needed) pasted over scikit-image's brick and grass
+    photos, two of the benchmark's backgrounds and so never seen in training; with their true masks."""
     from skimage import data as samples
 
     from dlsr.synth import SynthConfig, make_dataset
 
-    folder = tmp_path_factory.mktemp("objects")
     config = SynthConfig(
         categories=("03001627", "02958343"),
         per_category=1,
@@ -51,9 +54,10 @@ def composites(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Image.Ima
         seed=11,
     )
     make_dataset(config, folder)
-    photo = Image.fromarray(samples.coffee()).resize((480, 320), Image.Resampling.BILINEAR)
+    photos = [np.dstack([getattr(samples, name)()] * 3)[:320, :480] for name in ("brick", "grass")]
     cases = []
-    for render, place in zip(sorted(folder.glob("*/*/rendering/00.png")), [(90, 40), (230, 90)], strict=True):
+    renders = sorted(folder.glob("*/*/rendering/00.png"))
+    for render, photo, place in zip(renders, map(Image.fromarray, photos), [(60, 50), (230, 90)], strict=True):
         obj = Image.open(render).convert("RGBA")
         cut = obj.crop(obj.getchannel("A").getbbox())
         scale = 200 / max(cut.size)
