@@ -1,4 +1,4 @@
-"""Finding the object on real backgrounds: mask IoU per background mode, reconstruction IoU drop, GrabCut speed.
+"""Finding the object on real backgrounds: mask IoU per background mode, reconstruction IoU drop, segmenter speed.
 
 Objects with a known alpha are pasted over real photos and the mask each `--background` mode finds is scored
 against that alpha:
@@ -12,7 +12,13 @@ chose and the share of the photo it kept. Nothing is written to the repository; 
 
 Reconstruction: for each synthetic object, the occupancy IoU against its ground truth (32^3, the shipped weights,
 their calibrated level) from the render on white, from the composite with `auto`, and from the composite taken
-whole (`none`, what dlsr did on cluttered photos before). Speed: GrabCut on a 1-megapixel composite.
+whole (`none`, what dlsr did on cluttered photos before), and with each segmenter. Speed: the segmenters on a
+1-megapixel composite.
+
+Modes: `--background` auto, plain, grabcut and learned (when the segmenter's weights are installed), and
+"learned+grabcut", which is `learned` with `dlsr.foreground.predict.REFINE_WITH_GRABCUT` flipped: the network's
+mask alone when the shipped setting refines with GrabCut, and the other way round. The segmenter never saw these
+backgrounds or objects (`dlsr.foreground.data.BENCHMARK_PHOTOS`; seed-7 objects and the shared renders).
 
     python bench/bench_background.py              # the benchmark
     python bench/bench_background.py --sweep      # GrabCut's working side and iterations
@@ -36,7 +42,7 @@ from dlsr import segment
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 CANVAS = (640, 480)
-MODES = ["auto", "plain", "grabcut"]
+MODES = ["auto", "plain", "grabcut", "learned"]
 
 
 def backgrounds() -> dict[str, np.ndarray]:
@@ -102,6 +108,26 @@ def composite(
     return background, truth
 
 
+# Not a --background mode: "learned" with REFINE_WITH_GRABCUT flipped (named in main once the setting is known).
+REFINED = "learned+grabcut"
+RECONSTRUCTION_MODES = ["auto", "none", "grabcut"]  # "learned" and REFINED join when the segmenter is present
+
+
+def prepare(image: Image.Image, mode: str, preprocess: data.PreprocessConfig | None = None) -> data.PreparedImage:
+    """`prepare_image` in background `mode`, or in "learned" with `REFINE_WITH_GRABCUT` flipped for `REFINED`."""
+    config = preprocess or data.PreprocessConfig()
+    if mode != REFINED:
+        return data.prepare_image(image, config, background=mode)  # type: ignore[arg-type]
+    from dlsr.foreground import predict
+
+    before = predict.REFINE_WITH_GRABCUT
+    predict.REFINE_WITH_GRABCUT = not before
+    try:
+        return data.prepare_image(image, config, background="learned")
+    finally:
+        predict.REFINE_WITH_GRABCUT = before
+
+
 def found_mask(prepared: data.PreparedImage, size: tuple[int, int]) -> np.ndarray:
     if prepared.foreground == "whole-image" or prepared.mask is None:
         return np.ones(size[::-1], bool)
@@ -134,7 +160,7 @@ def mask_benchmark(objects: list, photos: dict[str, np.ndarray], per_object: int
             composites.append((name, obj, folder, image, truth))
             for mode in MODES:
                 try:
-                    prepared = data.prepare_image(image, background=mode)  # type: ignore[arg-type]
+                    prepared = prepare(image, mode)
                     score = iou(found_mask(prepared, image.size), truth)
                     if mode == "auto":
                         chosen[prepared.foreground] = chosen.get(prepared.foreground, 0) + 1
@@ -147,9 +173,9 @@ def mask_benchmark(objects: list, photos: dict[str, np.ndarray], per_object: int
     for mode in MODES:
         for group, values in scores[mode].items():
             if values:
-                print(f"  {mode:8s} {group:7s} ({len(values):3d})  {describe(values)}")
+                print(f"  {mode:16s} {group:7s} ({len(values):3d})  {describe(values)}")
         pooled = [value for values in scores[mode].values() for value in values]
-        print(f"  {mode:8s} all     ({len(pooled):3d})  {describe(pooled)}")
+        print(f"  {mode:16s} all     ({len(pooled):3d})  {describe(pooled)}")
     print(f"  auto chose: {chosen}")
     return composites
 
@@ -166,9 +192,9 @@ def reconstruction_benchmark(composites: list) -> None:
         with np.load(folder / "sdf.npz") as archive:
             truth = archive["sdf"] < 0
         inputs = [data.prepare_image(obj, model.info.preprocess).pixels]  # the render on white (alpha path)
-        for mode in ("auto", "none"):
+        for mode in RECONSTRUCTION_MODES:
             try:
-                inputs.append(data.prepare_image(image, model.info.preprocess, background=mode).pixels)  # type: ignore[arg-type]
+                inputs.append(prepare(image, mode, model.info.preprocess).pixels)
             except Exception:
                 inputs.append(np.full_like(inputs[0], 255))
         sdfs = predict_sdf(model, inputs)
@@ -177,13 +203,14 @@ def reconstruction_benchmark(composites: list) -> None:
             continue
         rows.append([iou(sdf < level, truth) for sdf in sdfs])
     table = np.array(rows)
-    white, auto, whole = table.mean(axis=0)
+    white = table[:, 0].mean()
     print(f"\nreconstruction IoU against ground truth (32^3, shipped weights, level {level:g}), {len(rows)} composites")
-    print(f"  on white {white:.3f}   composite with auto {auto:.3f} (drop {white - auto:+.3f})   ", end="")
-    print(f"composite taken whole {whole:.3f} (drop {white - whole:+.3f})")
-    drops = table[:, 0] - table[:, 1]
-    print(f"  auto's drop per composite: median {np.median(drops):+.3f}, worst {drops.max():+.3f}, "
-          f"within 0.05: {(drops <= 0.05).sum()}/{len(drops)}")  # fmt: skip
+    print(f"  on white {white:.3f}")
+    for column, mode in enumerate(RECONSTRUCTION_MODES, start=1):
+        drops = table[:, 0] - table[:, column]
+        label = "none (whole)" if mode == "none" else mode
+        print(f"  {label:16s} {table[:, column].mean():.3f}  drop {drops.mean():+.3f}  median {np.median(drops):+.3f}  "
+              f"worst {drops.max():+.3f}  within 0.05: {(drops <= 0.05).sum()}/{len(drops)}")  # fmt: skip
 
 
 def photos_report() -> None:
@@ -206,12 +233,12 @@ def timing(objects: list, photos: dict[str, np.ndarray], repeats: int = 5) -> No
     rng = np.random.default_rng(1)
     canvas = (1155, 866)  # 1.0 megapixels
     image, _ = composite(objects[0][1], photos["coffee"], rng, canvas)
-    print(f"\nGrabCut on a {canvas[0]}x{canvas[1]} (1.0 MP) composite, best of {repeats} (wall and CPU seconds)")
+    print(f"\nSegmenters on a {canvas[0]}x{canvas[1]} (1.0 MP) composite, best of {repeats} (wall and CPU seconds)")
     with tempfile.TemporaryDirectory() as folder:
         for fmt in ("PNG", "JPEG"):
             path = Path(folder) / f"photo.{fmt.lower()}"
             image.save(path, fmt)
-            for mode in ("grabcut", "auto"):
+            for mode in [m for m in ("grabcut", "learned", "auto") if m in MODES]:
                 walls, cpus = [], []
                 for _ in range(repeats):
                     wall, cpu = time.perf_counter(), time.process_time()
@@ -225,6 +252,15 @@ def timing(objects: list, photos: dict[str, np.ndarray], repeats: int = 5) -> No
             segment.grabcut_mask(image)
             walls.append(time.perf_counter() - wall)
         print(f"  grabcut_mask alone on the decoded image: wall {min(walls):.3f} s")
+        if "learned" in MODES:
+            from dlsr.foreground.predict import learned_mask
+
+            walls = []
+            for _ in range(repeats):
+                wall = time.perf_counter()
+                learned_mask(image)
+                walls.append(time.perf_counter() - wall)
+            print(f"  learned_mask alone on the decoded image: wall {min(walls):.3f} s")
 
 
 def sweep(objects: list, photos: dict[str, np.ndarray]) -> None:
@@ -250,6 +286,7 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="sweep GrabCut's side and iterations instead")
     parser.add_argument("--masks-only", action="store_true", help="mask IoU per mode only: no reconstruction")
     args = parser.parse_args()
+    global REFINED
     try:
         import rembg  # noqa: F401
 
@@ -257,6 +294,19 @@ def main() -> None:
             MODES.append("rembg")
     except ImportError:
         pass
+    try:
+        from dlsr.foreground.predict import find_segmenter_weights
+
+        print(f"segmenter weights: {find_segmenter_weights()}")
+    except Exception as exc:  # MissingDependencyError: no weights shipped or named
+        print(f"learned skipped: {exc}")
+        MODES.remove("learned")
+    else:
+        from dlsr.foreground.predict import REFINE_WITH_GRABCUT
+
+        REFINED = "learned-net-only" if REFINE_WITH_GRABCUT else "learned+grabcut"
+        MODES.append(REFINED)
+        RECONSTRUCTION_MODES.extend(["learned", REFINED])
     print(f"modes: {', '.join(MODES)} (rembg {'included' if 'rembg' in MODES else 'not installed: skipped'})")
     photos = backgrounds()
     with tempfile.TemporaryDirectory() as folder:

@@ -315,6 +315,101 @@ def read_training_state(path: str | os.PathLike[str]) -> dict[str, Any]:
     return state
 
 
+# --- the foreground segmenter ------------------------------------------------------------------------------------
+
+SEGMENTER_WEIGHTS_FILE = "dlsr-foreground.safetensors"
+"""The shipped foreground segmenter (`dlsr.foreground`), beside the reconstruction weights."""
+SEGMENTER_KIND = "foreground-segmenter"
+SEGMENTER_STATE_FORMAT = "dlsr-segmenter-state-1"
+
+
+def save_segmenter_weights(
+    model: nn.Module, path: str | os.PathLike[str], *, provenance: dict[str, Any] | None = None
+) -> Path:
+    """Write a foreground segmenter's tensors (float16) and self-description to a safetensors file, atomically.
+
+    The metadata has ``dlsr.format`` and ``dlsr.config`` as reconstruction weights do, plus ``dlsr.kind`` =
+    "foreground-segmenter", so neither kind of file is ever loaded as the other.
+    """
+    from safetensors.torch import save
+
+    module: Any = getattr(model, "_orig_mod", model)
+    tensors = {
+        name: (t.half() if t.is_floating_point() else t).detach().to("cpu").contiguous().clone()
+        for name, t in module.state_dict().items()
+    }
+    metadata = {
+        "dlsr.format": WEIGHTS_FORMAT,
+        "dlsr.kind": SEGMENTER_KIND,
+        "dlsr.arch": module.arch,
+        "dlsr.config": json.dumps(config_to_dict(module.config)),
+        "dlsr.provenance": json.dumps(provenance or {}),
+    }
+    return atomic_write(path, save(tensors, metadata=metadata))
+
+
+def load_segmenter_weights(path: str | os.PathLike[str]) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the foreground segmenter a weights file describes, strictly, in eval mode on the CPU.
+
+    Returns:
+        The model (`dlsr.foreground.model.ForegroundNet`) and the file's provenance.
+
+    Raises:
+        WeightsError: the file is missing, corrupt, of another format or kind, or does not match its model.
+    """
+    from safetensors.torch import load_file
+
+    from dlsr.foreground.model import ARCH, ForegroundNet, config_from_json
+
+    file = Path(path)
+    metadata = _read_header(file).get("__metadata__") or {}
+    if metadata.get("dlsr.format") != WEIGHTS_FORMAT or metadata.get("dlsr.kind") != SEGMENTER_KIND:
+        raise WeightsError(
+            f"{file}: not dlsr foreground segmenter weights (format {WEIGHTS_FORMAT}, kind {SEGMENTER_KIND})"
+        )
+    if metadata.get("dlsr.arch") != ARCH:
+        raise WeightsError(f"{file}: segmenter architecture {metadata.get('dlsr.arch')!r} is not {ARCH!r}")
+    try:
+        config = config_from_json(_json_field(metadata, "dlsr.config"))
+        provenance = _json_field(metadata, "dlsr.provenance") if "dlsr.provenance" in metadata else {}
+        model = ForegroundNet(config)
+        model.load_state_dict(load_file(str(file), device="cpu"), strict=True)
+    except (DlsrError, KeyError, RuntimeError, OSError) as exc:
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise WeightsError(f"{file}: unusable segmenter weights ({detail}); re-export them") from exc
+    model.eval()
+    return model, provenance
+
+
+def save_segmenter_state(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
+    """Write a segmenter run's resumable state (tensors and JSON-able values only) atomically."""
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save({**state, "format": SEGMENTER_STATE_FORMAT}, buffer)
+    return atomic_write(path, buffer.getvalue())
+
+
+def read_segmenter_state(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load a segmenter run's state without executing code (`weights_only=True`).
+
+    Raises:
+        WeightsError: unreadable, or not a segmenter state.
+    """
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a damaged file
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise WeightsError(f"{path}: not a readable segmenter state ({reason}); delete it to start afresh") from None
+    if not isinstance(state, dict) or state.get("format") != SEGMENTER_STATE_FORMAT:
+        raise WeightsError(f"{path}: not a dlsr segmenter state (format {SEGMENTER_STATE_FORMAT})")
+    return state
+
+
 def _read_header(file: Path) -> dict[str, Any]:
     if not file.exists():
         raise WeightsError(f"{file}: weights file does not exist; check the path")

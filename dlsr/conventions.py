@@ -64,8 +64,8 @@ DEFAULT_MESH_RESOLUTION = 64
 """Marching-cubes resolution. On a 32^3 torus SDF (`python bench/bench_reconstruct.py --sweep`), 64^3 gets the
 volume within 0.4 % in 16 ms (32^3: 1.8 % in 3 ms); 128^3 gains 0.3 % for 75 ms, too slow for 50 ms per image."""
 
-BackgroundMode = Literal["auto", "none", "plain", "grabcut", "rembg"]
-BACKGROUND_MODES: tuple[BackgroundMode, ...] = ("auto", "none", "plain", "grabcut", "rembg")
+BackgroundMode = Literal["auto", "none", "plain", "grabcut", "learned", "rembg"]
+BACKGROUND_MODES: tuple[BackgroundMode, ...] = ("auto", "none", "plain", "grabcut", "learned", "rembg")
 """How `dlsr.image` finds the object in an input image (`--background`)."""
 
 DEFAULT_KEEP_PARTS = 0.0

@@ -43,9 +43,13 @@ REMBG_MODEL = "u2net"
 
 
 def grabcut_mask(
-    image: Image.Image, *, side: int = GRABCUT_SIDE, iterations: int = GRABCUT_ITERATIONS
+    image: Image.Image,
+    *,
+    side: int = GRABCUT_SIDE,
+    iterations: int = GRABCUT_ITERATIONS,
+    prior: np.ndarray | None = None,
 ) -> Image.Image | None:
-    """The object of an RGB photo by GrabCut, seeded from the border and a centred box.
+    """The object of an RGB photo by GrabCut, seeded from the border and a centred box, and optionally a prior.
 
     The image is box-reduced to at most `side` pixels a side. A thin ring along the border is certain
     background, the centred box (half of each side) probably object, the rest probably background; GrabCut then
@@ -54,6 +58,9 @@ def grabcut_mask(
 
     Args:
         image: mode "RGB", (W, H) pixels.
+        prior: float32 (H', W') probability of the object, any size (it is resized to the reduced image), e.g.
+            a segmenter's: where it is at least half its peak is probable object too, besides the centred box,
+            and the border ring is not certain background there (an object cut by the frame).
 
     Returns:
         Mode "L" mask of size (W, H), 255 on the object; None when no object stands out.
@@ -71,8 +78,18 @@ def grabcut_mask(
     cy, cx = height / 2, width / 2
     half_h, half_w = height * _CENTRE_FRACTION / 2, width * _CENTRE_FRACTION / 2
     seeds[round(cy - half_h) : round(cy + half_h), round(cx - half_w) : round(cx + half_w)] = cv2.GC_PR_FGD
-    ring = max(1, round(_BORDER_FRACTION * min(height, width)))
-    seeds[:ring], seeds[-ring:], seeds[:, :ring], seeds[:, -ring:] = (cv2.GC_BGD,) * 4
+    if prior is not None:
+        belief = cv2.resize(np.asarray(prior, np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+        # Probable object from half the prior's peak, not from 0.5: an unsure prior still says where to look. The
+        # prior only widens the probable object and never sets a certain label, which would lock its mistakes in.
+        if belief.max() > 0:
+            seeds[belief >= 0.5 * min(float(belief.max()), 1.0)] = cv2.GC_PR_FGD
+    ring = np.zeros((height, width), bool)
+    width_of_ring = max(1, round(_BORDER_FRACTION * min(height, width)))
+    ring[:width_of_ring], ring[-width_of_ring:], ring[:, :width_of_ring], ring[:, -width_of_ring:] = (True,) * 4
+    if prior is not None:  # an object the prior sees cut by the frame keeps its border pixels
+        ring &= (seeds != cv2.GC_PR_FGD) & (seeds != cv2.GC_FGD)
+    seeds[ring] = cv2.GC_BGD
     background_model = np.zeros((1, 65), np.float64)  # OpenCV's GMM state: 5 components x 13 numbers
     object_model = np.zeros((1, 65), np.float64)
     # One thread: on 2 busy cores OpenCV's second thread made GrabCut 3-10x slower in wall time for no CPU saved.

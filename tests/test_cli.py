@@ -672,7 +672,7 @@ def test_no_object_found_is_one_line_naming_the_photo(tiny_model: TinyModel, tmp
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--background", "magic"], "--background 'magic': choose auto, none, plain, grabcut or rembg"),
+        (["--background", "magic"], "--background 'magic': choose auto, none, plain, grabcut, learned or rembg"),
         (["--background", "grabcut", "--mask", "m.png"], "drop --background grabcut"),
     ],
 )

@@ -47,6 +47,22 @@ def test_grabcut_finds_an_object_on_a_real_photo(centre: tuple[float, float]) ->
     assert iou(np.asarray(mask) >= 128, truth) > 0.9
 
 
+def test_a_rough_prior_leads_grabcut_to_an_object_in_the_corner() -> None:
+    """An object far from the centre, which the centred box alone misses, is found with a blurry, unsure prior (a
+    segmenter's probability), and an object cut by the frame keeps its border pixels."""
+    for centre in [(110.0, 100.0), (40.0, 200.0)]:
+        image, truth = photo_with_object(centre, radius=70.0)
+        prior = np.asarray(Image.fromarray(truth.astype(np.uint8) * 150).resize((75, 50)), np.float32) / 255.0
+        mask = segment.grabcut_mask(image, prior=prior)  # peak 0.59: no pixel is a sure object
+        assert mask is not None and iou(np.asarray(mask) >= 128, truth) > 0.9
+
+
+def test_an_empty_prior_changes_nothing() -> None:
+    image, _ = photo_with_object()
+    alone = np.asarray(segment.grabcut_mask(image))
+    assert np.array_equal(np.asarray(segment.grabcut_mask(image, prior=np.zeros((10, 10), np.float32))), alone)
+
+
 def test_grabcut_finds_nothing_in_noise() -> None:
     noise = np.random.default_rng(0).integers(0, 256, (150, 200, 3), dtype=np.uint8)
     assert segment.grabcut_mask(Image.fromarray(noise)) is None

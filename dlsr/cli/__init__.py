@@ -9,7 +9,7 @@ that `dlsr --help` answers at once.
 """
 
 # Imported for their commands, in the order `dlsr --help` lists them.
-from dlsr.cli import reconstruct, info, data, train, render, eval  # noqa: F401  isort: skip
+from dlsr.cli import reconstruct, info, data, train, train_segmenter, render, eval  # noqa: F401  isort: skip
 from dlsr.cli._util import app, teardown_skipped
 
 

@@ -158,7 +158,8 @@ def reconstruct(
         str,
         typer.Option(
             help="How to find the object: auto (alpha, else a plain background, else GrabCut), none (whole image), "
-            "plain (alpha or flood fill from a one-colour border), grabcut, or rembg (if installed with its model)."
+            "plain (alpha or flood fill from a one-colour border), grabcut, learned (dlsr's own segmenter), or rembg "
+            "(if installed with its model)."
         ),
     ] = "auto",
     mask: Annotated[
@@ -223,6 +224,10 @@ def reconstruct(
         from dlsr.segment import require_rembg
 
         require_rembg("--background rembg")
+    if background == "learned":
+        from dlsr.foreground.predict import find_segmenter_weights
+
+        find_segmenter_weights()  # a missing file is one line now, not one per image after the model loads
     model = load_model(weights, device)
     settings = MeshSettings(
         resolution,
