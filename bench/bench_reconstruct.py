@@ -1,10 +1,11 @@
 """End-to-end reconstruction speed: image file -> mesh file, warm, per image, in batch mode.
 
-    python bench/bench_reconstruct.py [--images 32] [--batch-size 16] [--resolution 64] [--format obj]
+    python bench/bench_reconstruct.py [--images 32] [--batch-size 16] [--resolution 64] [--format obj] [--weights W]
 
-Uses the shipped default weights when present, else an untrained default model (its output, a template sphere
-plus noise, meshes like a trained one). Prints the time per stage and per image. Inputs are 137x137 RGBA
-renders (the size of 3D-R2N2's), written to a temporary folder.
+Uses --weights when given (a candidate model, e.g. a 64^3 one), else the shipped default weights when present,
+else an untrained default model (its output, a template sphere plus noise, meshes like a trained one). Prints the
+time per stage and per image. Inputs are 137x137 RGBA renders (the size of 3D-R2N2's), written to a temporary
+folder.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def main() -> None:
     parser.add_argument("--format", default="obj")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sweep", action="store_true", help="only the marching-cubes resolution sweep")
+    parser.add_argument("--weights", type=Path, default=None, help="weights file (default: the shipped ones)")
     args = parser.parse_args()
     if args.sweep:
         resolution_sweep()
@@ -85,8 +87,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         try:
-            weights = find_weights()
-            source = f"shipped weights {weights}"
+            weights = args.weights or find_weights()
+            source = f"weights {weights}" if args.weights else f"shipped weights {weights}"
         except WeightsError:
             torch.manual_seed(0)
             network = build_model(DEFAULT_ARCH)
