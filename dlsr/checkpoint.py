@@ -300,18 +300,36 @@ def read_training_state(path: str | os.PathLike[str]) -> dict[str, Any]:
     Raises:
         WeightsError: missing, corrupt or not a dlsr training state.
     """
+    return _load_state(
+        path,
+        STATE_FORMAT,
+        "training state",
+        missing="train first with `dlsr train`",
+        damaged="it is damaged or empty",
+    )
+
+
+def _load_state(
+    path: str | os.PathLike[str], state_format: str, what: str, *, missing: str | None, damaged: str
+) -> dict[str, Any]:
+    """`torch.load(weights_only=True)` of a dlsr state of `state_format`, every failure one WeightsError line.
+
+    `missing` is the fix named when the file does not exist (None: reported as unreadable, like damage).
+    """
     import torch
 
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise WeightsError(f"{path}: no such training state; train first with `dlsr train`") from None
+        if missing is None:
+            raise WeightsError(f"{path}: not a readable {what} (no such file); {damaged}") from None
+        raise WeightsError(f"{path}: no such {what}; {missing}") from None
     except Exception as exc:  # torch raises many types for a damaged file
         # Some failures carry no message (a zero-byte file is an EOFError with none): name the type instead.
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise WeightsError(f"{path}: not a readable training state ({reason}); it is damaged or empty") from None
-    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-        raise WeightsError(f"{path}: not a dlsr training state (format {STATE_FORMAT})")
+        raise WeightsError(f"{path}: not a readable {what} ({reason}); {damaged}") from None
+    if not isinstance(state, dict) or state.get("format") != state_format:
+        raise WeightsError(f"{path}: not a dlsr {what} (format {state_format})")
     return state
 
 
@@ -398,16 +416,9 @@ def read_segmenter_state(path: str | os.PathLike[str]) -> dict[str, Any]:
     Raises:
         WeightsError: unreadable, or not a segmenter state.
     """
-    import torch
-
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a damaged file
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise WeightsError(f"{path}: not a readable segmenter state ({reason}); delete it to start afresh") from None
-    if not isinstance(state, dict) or state.get("format") != SEGMENTER_STATE_FORMAT:
-        raise WeightsError(f"{path}: not a dlsr segmenter state (format {SEGMENTER_STATE_FORMAT})")
-    return state
+    return _load_state(
+        path, SEGMENTER_STATE_FORMAT, "segmenter state", missing=None, damaged="delete it to start afresh"
+    )
 
 
 def _read_header(file: Path) -> dict[str, Any]:
