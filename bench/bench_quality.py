@@ -38,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from dlsr.checkpoint import DEFAULT_WEIGHTS_FILE
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 FRESH_SEED = 90210  # never used for training data (training seeds are recorded in the model card)
@@ -170,7 +172,7 @@ def photos(weights: Path, work: Path) -> dict[str, float | None]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--weights", nargs="*", type=Path, default=[ROOT / "weights" / "dlsr-dls-32.safetensors"])
+    parser.add_argument("--weights", nargs="*", type=Path, default=[ROOT / "weights" / DEFAULT_WEIGHTS_FILE])
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "dlsr-bench-quality")
     parser.add_argument("--views", default="all", help="realval views: all, or e.g. 0,6,12,18 for a quick look")
     parser.add_argument("--only", default="realval,r2n2,pix3d,fresh,photos")

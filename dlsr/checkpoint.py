@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from dlsr.image import PreprocessConfig
 
 WEIGHTS_FORMAT = "1"
-DEFAULT_WEIGHTS_FILE = "dlsr-dls-32.safetensors"
+DEFAULT_WEIGHTS_FILE = "dlsr-dls-64.safetensors"
 WEIGHTS_ENV = "DLSR_WEIGHTS"
 FRAME = "canonical object frame, y up, bounding box centred with longest side 1"
 

@@ -35,7 +35,8 @@ def unseen_objects(tmp_path_factory: pytest.TempPathFactory) -> list[ObjectRecor
     from dlsr.synth import SynthConfig, make_dataset
 
     root = tmp_path_factory.mktemp("unseen")
-    config = SynthConfig(per_category=1, views=2, points=100, surface_points=100, seed=SEED)
+    resolution = read_weights_info(find_weights(None, environ={})).grid.resolution  # truth at the model's own grid
+    config = SynthConfig(per_category=1, views=2, points=100, surface_points=100, sdf_resolution=resolution, seed=SEED)
     make_dataset(config, root)
     return [
         ObjectRecord(folder.parent.name, folder.name, folder)
@@ -48,7 +49,7 @@ def test_the_default_weights_ship_and_are_found_without_flags() -> None:
     path = find_weights(None, environ={})
     assert path.name == DEFAULT_WEIGHTS_FILE
     info = read_weights_info(path)
-    assert info.arch == "dlsr-lite" and info.grid.resolution == 32
+    assert info.arch == "dlsr-lite" and info.grid.resolution == 64
     assert info.provenance["objective"]["name"] == "dls"
     assert path.stat().st_size < 20_000_000  # a few MB, as the model card says
 

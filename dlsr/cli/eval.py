@@ -145,7 +145,7 @@ def eval_run(
             "--out",
             "-o",
             help="Folder for results.jsonl, summary.json (default: eval/DATASET-SPLIT-WEIGHTS, e.g. "
-            "eval/synth-200-test-dlsr-dls-32).",
+            "eval/synth-200-test-dlsr-dls-64).",
         ),
     ] = None,
     results: Annotated[Path | None, typer.Option(help="JSON-lines results file, instead of --out.")] = None,
