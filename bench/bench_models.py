@@ -1,12 +1,16 @@
 """Speed of every registered architecture on this machine: parameters, latency, inference and training rates.
 
-Usage: python bench/bench_models.py [--threads N] [--repeats K] [--arch NAME ...] [--bf16] [--channels-last]
+Usage: python bench/bench_models.py [--threads N] [--repeats K] [--arch NAME ...] [--weights FILE ...] [--bf16]
+                                    [--channels-last]
 
 Columns: batch-1 latency (ms: per round, the fastest of 3 calls; then the median over rounds), batch-32 eval
 inference samples/s and batch-16 training samples/s (forward + L1 loss on the grid + backward + AdamW step),
 each the median over K rounds after one warm-up. The architectures take turns within every round, so a burst
 of load from other processes hits all of them alike, and the closing lines give dlsr-lite's speed over
 dls-paper-resnet from the same rounds. The load average printed before and after says how quiet it was.
+
+`--weights` adds a row per weights file, named after it: the network as that file builds it (its own grid, e.g. the
+shipped 64^3 model), so a trained model is timed in the same rounds as the architectures' defaults.
 
 `--bf16` adds the same columns under `torch.autocast("cpu", dtype=torch.bfloat16)`: fast only on CPUs with
 native bf16 (AVX512-BF16 / AMX); on an AVX2-only CPU oneDNN falls back to reference kernels that run many
@@ -21,7 +25,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
@@ -54,9 +58,8 @@ def to_channels_last(model: torch.nn.Module) -> None:
 class Runner:
     """One architecture with its inputs and optimizer; each method times one measurement in seconds."""
 
-    def __init__(self, arch: str, bf16: bool, channels_last: bool) -> None:
-        torch.manual_seed(0)
-        self.model: SdfNet = build_model(arch)
+    def __init__(self, model: SdfNet, bf16: bool, channels_last: bool) -> None:
+        self.model = model
         if channels_last:
             to_channels_last(self.model)
         self.bf16 = bf16
@@ -102,11 +105,35 @@ def fixed_threads(threads: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def measure(archs: list[str], repeats: int, bf16: bool, channels_last: bool) -> dict[str, dict[str, float]]:
-    """All columns for each architecture (fp32, plus bf16 autocast when asked), architectures interleaved."""
+def architecture(arch: str) -> Callable[[], SdfNet]:
+    """A fresh `arch` network with its default config, seeded."""
+
+    def build() -> SdfNet:
+        torch.manual_seed(0)
+        return build_model(arch)
+
+    return build
+
+
+def trained(weights: Path) -> Callable[[], SdfNet]:
+    """The network stored in `weights`, its config and tensors as the file gives them."""
+    from dlsr.checkpoint import load_weights
+
+    def build() -> SdfNet:
+        model, _ = load_weights(weights)
+        return model  # type: ignore[return-value]
+
+    return build
+
+
+def measure(
+    models: dict[str, Callable[[], SdfNet]], repeats: int, bf16: bool, channels_last: bool
+) -> dict[str, dict[str, float]]:
+    """All columns for each model (fp32, plus bf16 autocast when asked), models interleaved."""
+    archs = list(models)
     rows: dict[str, dict[str, float]] = {}
     for dtype in ("fp32", "bf16") if bf16 else ("fp32",):
-        runners = {arch: Runner(arch, dtype == "bf16", channels_last) for arch in archs}
+        runners = {name: Runner(build(), dtype == "bf16", channels_last) for name, build in models.items()}
         for runner in runners.values():  # warm-up: oneDNN primitive caches, allocator, optimizer state
             runner.inference(LATENCY_BATCH)
             runner.inference(INFERENCE_BATCH)
@@ -143,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
     parser.add_argument("--repeats", type=int, default=5, help="timed rounds per measurement (median)")
     parser.add_argument("--arch", nargs="+", choices=list(MODELS), default=list(MODELS), help="architectures")
+    parser.add_argument("--weights", nargs="*", type=Path, default=[], help="also time these trained models")
     parser.add_argument("--bf16", action="store_true", help="also measure under bf16 autocast")
     parser.add_argument("--channels-last", action="store_true", help="store conv weights and feed images channels-last")
     args = parser.parse_args(argv)
@@ -153,7 +181,9 @@ def main(argv: list[str] | None = None) -> None:
         f"load average before {os.getloadavg()[0]:.2f}"
     )
     with fixed_threads(args.threads):
-        rows = measure(args.arch, args.repeats, args.bf16, args.channels_last)
+        models = {arch: architecture(arch) for arch in args.arch}
+        models.update({path.stem: trained(path) for path in args.weights})
+        rows = measure(models, args.repeats, args.bf16, args.channels_last)
     print(render(rows))
 
     if {"dlsr-lite", "dls-paper-resnet"} <= rows.keys():
