@@ -56,7 +56,9 @@ def finish_mesh(mesh: trimesh.Trimesh, finish: MeshFinish = MeshFinish()) -> tri
     """
     import trimesh
 
-    surface = SurfaceMesh(np.asarray(mesh.vertices), np.asarray(mesh.faces), np.asarray(mesh.vertex_normals))
+    vertices = np.asarray(mesh.vertices)
+    # finish_surface recomputes the normals from the faces: asking trimesh for the input's would only cost time.
+    surface = SurfaceMesh(vertices, np.asarray(mesh.faces), np.zeros_like(vertices))
     finished = finish_surface(surface, finish)
     return trimesh.Trimesh(finished.vertices, finished.faces, process=False)
 

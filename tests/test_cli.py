@@ -193,6 +193,17 @@ def test_exit_codes_and_messages_survive_the_fast_exit(tiny_model: TinyModel, im
     assert usage.returncode == 2 and "--up" in usage.stderr
 
 
+@pytest.mark.parametrize(
+    ("code", "status", "stderr"), [(None, 0, ""), (3, 3, ""), ("error: no disk", 1, "error: no disk")]
+)
+def test_the_fast_exit_keeps_sys_exit_meanings(code: object, status: int, stderr: str) -> None:
+    """`_exit_now(code)` ends the process as `sys.exit(code)` would: None is 0, an int is itself, anything else is
+    printed to stderr with status 1; buffered stdout still comes out."""
+    script = f"import sys; from dlsr.cli import _exit_now; sys.stdout.write('out'); _exit_now({code!r})"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr.strip()) == (status, "out", stderr)
+
+
 def test_json_lines_and_side_outputs(tiny_model: TinyModel, images: Path, tmp_path: Path) -> None:
     result = run(
         "reconstruct",
