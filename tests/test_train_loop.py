@@ -221,6 +221,20 @@ def test_pooled_datasets_and_init_from_weights(tiny_dataset: Path, tmp_path: Pat
         train(tiny_dataset, tmp_path / "mismatch", run_config_from_dict(big))
 
 
+def test_datasets_with_different_view_counts_pool_on_the_fewest(tiny_dataset: Path, tmp_path: Path) -> None:
+    """A 3-view folder pooled with a 1-view one trains on one view of each object (the first of the 3-view
+    folder's, evenly spaced), instead of refusing to pool them."""
+    from dlsr.train.loop import pooled_views
+
+    single = make_tiny_dataset(tmp_path / "single", views=1, points=500, surface_points=1000)
+    assert pooled_views([tiny_dataset, single]) == [[0], None]
+    assert pooled_views([tiny_dataset, tiny_dataset]) == [None, None]
+    pooled = tmp_path / "pooled"
+    train([tiny_dataset, single], pooled, run_config_from_dict(tiny_values(epochs=1)))
+    # 2 folders x (3 objects x 2 categories) x 1 view / batch 4 = 3 steps (the 3-view folder alone: 4 steps).
+    assert read_metrics(pooled)[0]["steps"] == 3
+
+
 def test_a_run_on_a_finer_grid_grows_from_coarser_weights(tiny_dataset: Path, tmp_path: Path) -> None:
     """--init with a model one decoder stage short: the encoder starts trained, the new stage fresh."""
     coarse = export_weights(

@@ -36,6 +36,7 @@ from dlsr.train.arrays import (
     evenly_spaced,
     load_split_arrays,
     read_dataset_settings,
+    read_split,
 )
 from dlsr.train.augment import augment_views, batch_generator
 from dlsr.train.config import RunConfig, TrainConfig
@@ -82,9 +83,10 @@ def train(
     """Train a model on a dataset folder and write the run folder `out`.
 
     Args:
-        data: dataset folder (`dlsr data synth` layout), or several: their training splits are pooled (same view
-            count), and the first folder's validation split alone picks the best epoch, so a folder whose
-            validation part is a held-out check (Pix3D's) never steers training.
+        data: dataset folder (`dlsr data synth` layout), or several: their training splits are pooled (on as many
+            views per object as the folder with the fewest has, `pooled_views`), and the first folder's
+            validation split alone picks the best epoch, so a folder whose validation part is a held-out check
+            (Pix3D's) never steers training.
         out: run folder; must be new or empty unless `resume`.
         config: the run's settings.
         resume: continue the run in `out` from its last.pt (its run.json must match `config`).
@@ -234,9 +236,9 @@ def _load_arrays(
     train_arrays = concatenate_splits([
         load_split_arrays(
             folder, "train", grid=grid, preprocess=config.preprocess, categories=_present(settings.categories, folder),
-            surface_points=4 * needs_points, workers=settings.cache_workers, progress=on_cache,
+            views=views, surface_points=4 * needs_points, workers=settings.cache_workers, progress=on_cache,
         )
-        for folder in folders
+        for folder, views in zip(folders, pooled_views(folders, settings.categories), strict=True)
     ])  # fmt: skip
     val_views = evenly_spaced(train_arrays.records[0].view_count(), settings.val_views).tolist()
     val_arrays = load_split_arrays(
@@ -246,6 +248,15 @@ def _load_arrays(
     if context.is_main:
         barrier(context)
     return train_arrays, val_arrays
+
+
+def pooled_views(folders: Sequence[Path], categories: Sequence[str] = ()) -> list[list[int] | None]:
+    """The views each folder's training objects contribute to the pool: every view (None) when the folders have
+    equally many, else as many as the fewest, evenly spaced in each (a 24-view folder pooled with a 6-view one
+    gives views 0, 4, 8, ... 20), so that every object of the pool has the same view slots."""
+    counts = [read_split(folder, "train", _present(categories, folder))[0].view_count() for folder in folders]
+    fewest = min(counts)
+    return [None if count == fewest else evenly_spaced(count, fewest).tolist() for count in counts]
 
 
 def _restore(
