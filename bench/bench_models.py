@@ -56,7 +56,7 @@ def to_channels_last(model: torch.nn.Module) -> None:
 
 
 class Runner:
-    """One architecture with its inputs and optimizer; each method times one measurement in seconds."""
+    """One network with its inputs and optimizer; each method times one measurement in seconds."""
 
     def __init__(self, model: SdfNet, bf16: bool, channels_last: bool) -> None:
         self.model = model
@@ -130,7 +130,6 @@ def measure(
     models: dict[str, Callable[[], SdfNet]], repeats: int, bf16: bool, channels_last: bool
 ) -> dict[str, dict[str, float]]:
     """All columns for each model (fp32, plus bf16 autocast when asked), models interleaved."""
-    archs = list(models)
     rows: dict[str, dict[str, float]] = {}
     for dtype in ("fp32", "bf16") if bf16 else ("fp32",):
         runners = {name: Runner(build(), dtype == "bf16", channels_last) for name, build in models.items()}
@@ -138,17 +137,17 @@ def measure(
             runner.inference(LATENCY_BATCH)
             runner.inference(INFERENCE_BATCH)
             runner.training_step()
-        times: dict[str, dict[str, list[float]]] = {arch: {"b1": [], "inf": [], "train": []} for arch in archs}
+        times: dict[str, dict[str, list[float]]] = {name: {"b1": [], "inf": [], "train": []} for name in models}
         for _ in range(repeats):
-            for arch, runner in runners.items():
-                times[arch]["b1"].append(min(runner.inference(LATENCY_BATCH) for _ in range(LATENCY_CALLS)))
-                times[arch]["inf"].append(runner.inference(INFERENCE_BATCH))
-                times[arch]["train"].append(runner.training_step())
-        for arch, runner in runners.items():
-            row = rows.setdefault(arch, {"params": float(count_parameters(runner.model))})
-            row[f"{dtype} b{LATENCY_BATCH} ms"] = 1000.0 * statistics.median(times[arch]["b1"])
-            row[f"{dtype} b{INFERENCE_BATCH} inf/s"] = INFERENCE_BATCH / statistics.median(times[arch]["inf"])
-            row[f"{dtype} b{TRAINING_BATCH} train/s"] = TRAINING_BATCH / statistics.median(times[arch]["train"])
+            for name, runner in runners.items():
+                times[name]["b1"].append(min(runner.inference(LATENCY_BATCH) for _ in range(LATENCY_CALLS)))
+                times[name]["inf"].append(runner.inference(INFERENCE_BATCH))
+                times[name]["train"].append(runner.training_step())
+        for name, runner in runners.items():
+            row = rows.setdefault(name, {"params": float(count_parameters(runner.model))})
+            row[f"{dtype} b{LATENCY_BATCH} ms"] = 1000.0 * statistics.median(times[name]["b1"])
+            row[f"{dtype} b{INFERENCE_BATCH} inf/s"] = INFERENCE_BATCH / statistics.median(times[name]["inf"])
+            row[f"{dtype} b{TRAINING_BATCH} train/s"] = TRAINING_BATCH / statistics.median(times[name]["train"])
     return rows
 
 
