@@ -223,7 +223,8 @@ def test_pooled_datasets_and_init_from_weights(tiny_dataset: Path, tmp_path: Pat
 
 def test_datasets_with_different_view_counts_pool_on_the_fewest(tiny_dataset: Path, tmp_path: Path) -> None:
     """A 3-view folder pooled with a 1-view one trains on one view of each object (the first of the 3-view
-    folder's, evenly spaced), instead of refusing to pool them."""
+    folder's, evenly spaced), and a 4-view one with a 2-view one on views 0 and 2 of the first, instead of refusing
+    to pool them."""
     from dlsr.train.loop import pooled_views
 
     single = make_tiny_dataset(tmp_path / "single", views=1, points=500, surface_points=1000)
@@ -233,6 +234,11 @@ def test_datasets_with_different_view_counts_pool_on_the_fewest(tiny_dataset: Pa
     train([tiny_dataset, single], pooled, run_config_from_dict(tiny_values(epochs=1)))
     # 2 folders x (3 objects x 2 categories) x 1 view / batch 4 = 3 steps (the 3-view folder alone: 4 steps).
     assert read_metrics(pooled)[0]["steps"] == 3
+    four = make_tiny_dataset(tmp_path / "four", views=4, points=500, surface_points=1000)
+    two = make_tiny_dataset(tmp_path / "two", views=2, points=500, surface_points=1000)
+    assert pooled_views([four, two]) == [[0, 2], None]
+    train([four, two], tmp_path / "four-two", run_config_from_dict(tiny_values(epochs=1)))
+    assert read_metrics(tmp_path / "four-two")[0]["steps"] == 6  # 2 x 6 objects x 2 views / batch 4
 
 
 def test_a_run_on_a_finer_grid_grows_from_coarser_weights(tiny_dataset: Path, tmp_path: Path) -> None:

@@ -215,19 +215,23 @@ class PooledImages:
 
 
 def concatenate_splits(parts: Sequence[SplitArrays]) -> SplitArrays:
-    """Pool the same split of several datasets (equal views and grid); images stay in their caches.
+    """Pool the same split of several datasets (as many views per object, equal grid); images stay in their caches.
+
+    The pool's `views` are the parts' view indices when they all hold the same ones, else the slots 0..V-1 (a
+    24-view dataset's views 0, 4, ... 20 pooled with a 6-view one's 0..5).
 
     Raises:
-        DatasetError: the parts hold different views.
+        DatasetError: the parts hold different numbers of views.
     """
     if len(parts) == 1:
         return parts[0]
-    if len({part.views for part in parts}) != 1:
+    if len({len(part.views) for part in parts}) != 1:
         found = ", ".join(f"{part.records[0].folder.parent.parent}: {len(part.views)}" for part in parts)
         raise DatasetError(f"pooled datasets must have the same number of views ({found}); remake one to match")
+    same = len({part.views for part in parts}) == 1
     return SplitArrays(
         records=[record for part in parts for record in part.records],
-        views=parts[0].views,
+        views=parts[0].views if same else tuple(range(len(parts[0].views))),
         images=PooledImages([part.images for part in parts]),
         sdf=np.concatenate([part.sdf for part in parts]),
         surface_points=np.concatenate([part.surface_points for part in parts]),
