@@ -256,3 +256,20 @@ def test_a_training_state_round_trips_and_refuses_other_files(tmp_path: Path) ->
         read_training_state(tmp_path / "empty.pt")
     with pytest.raises(WeightsError, match="no such training state"):
         read_training_state(tmp_path / "missing.pt")
+
+
+def test_a_bad_segmenter_state_is_one_line_naming_the_fix(tmp_path: Path) -> None:
+    """`read_segmenter_state` shares the training state's loader: a damaged, foreign or missing file is one
+    WeightsError naming the file, and the fix for a segmenter run is to delete its state."""
+    from dlsr.checkpoint import STATE_FORMAT, read_segmenter_state, save_segmenter_state
+
+    save_segmenter_state(tmp_path / "ok.pt", {"step": 3})
+    assert read_segmenter_state(tmp_path / "ok.pt")["step"] == 3
+    torch.save({"format": STATE_FORMAT, "step": 3}, tmp_path / "training.pt")  # a training run's state
+    with pytest.raises(WeightsError, match=r"training\.pt: not a dlsr segmenter state"):
+        read_segmenter_state(tmp_path / "training.pt")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(WeightsError, match=r"empty\.pt: not a readable segmenter state .*delete it to start afresh"):
+        read_segmenter_state(tmp_path / "empty.pt")
+    with pytest.raises(WeightsError, match=r"missing\.pt: not a readable segmenter state \(no such file\)"):
+        read_segmenter_state(tmp_path / "missing.pt")
