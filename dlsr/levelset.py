@@ -194,6 +194,25 @@ def region_term(
     raise ValueError(f"unknown region form {form!r}; choose one of {', '.join(REGION_FORMS)}")
 
 
+def overlap_term(phi: torch.Tensor, occupancy: torch.Tensor, band: float) -> torch.Tensor:
+    """1 - the soft IoU of H(-φ) = sigmoid(-φ/ε) with the true occupancy, (B,): 0 when the soft inside is exact.
+
+    Why: the region term is a mean per voxel, so its gradient is dominated by the empty space around a thin object
+    (a bench fills 1.5 % of the grid, a cabinet 18 %): predicting "outside" nearly everywhere is cheap, and thin
+    objects are learnt as scattered fragments. This term is a ratio per object, as the IoU metric is: missing half
+    of a bench costs as much as missing half of a cabinet, whatever their volumes.
+
+    Args:
+        phi: (B, R, R, R) world units.
+        occupancy: (B, R, R, R) 1 inside the true shape, 0 outside.
+        band: ε, world units.
+    """
+    inside = torch.sigmoid(-phi / band)
+    intersection = (inside * occupancy).sum(dim=(1, 2, 3))
+    union = (inside + occupancy).sum(dim=(1, 2, 3)) - intersection
+    return 1.0 - intersection / union.clamp_min(1.0)  # clamped: no NaN for an object with no voxel inside
+
+
 def sample_grid(phi: torch.Tensor, points: torch.Tensor, grid: Grid) -> torch.Tensor:
     """Trilinear lookup of φ at world points; points outside the grid take the border value.
 
@@ -250,6 +269,7 @@ class ObjectiveConfig:
     region_form: str = DEFAULT_REGION_FORM  # dls: the region term's penalty, one of REGION_FORMS (see region_term)
     surface_weight: float = 1.0  # dls: surface term, world units³
     region_weight: float = 10.0  # dls: region term (a mean per voxel, see region_form)
+    overlap_weight: float = 0.0  # dls: overlap term (1 - soft IoU per object, see overlap_term), on region's ε
     surface_point_weight: float = 1.0  # dls: surface-point term, world units
     eikonal_weight: float = 0.1  # dls: eikonal term (dls-paper always uses α = 0.1)
     keep_gradient_norm: bool = True  # dls: keep |∇φ| in the surface integral
@@ -272,7 +292,7 @@ class ObjectiveConfig:
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
                 raise ConfigError(f"objective.{key}: expected a finite positive number, found {value!r}")
-        for key in ("surface_weight", "region_weight", "surface_point_weight", "eikonal_weight"):
+        for key in ("surface_weight", "region_weight", "overlap_weight", "surface_point_weight", "eikonal_weight"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
                 raise ConfigError(f"objective.{key}: expected a finite number >= 0, found {value!r}")
@@ -341,6 +361,9 @@ def compute_loss(
     if objective.region_weight > 0:
         parts["region"] = region_term(phi, occupancy, objective.region_band_voxels * h, objective.region_form).mean()
         weights["region"] = objective.region_weight
+    if objective.overlap_weight > 0:
+        parts["overlap"] = overlap_term(phi, occupancy, objective.region_band_voxels * h).mean()
+        weights["overlap"] = objective.overlap_weight
     if objective.needs_surface_points:
         if surface_points is None:
             raise ValueError("the dls objective with surface_point_weight > 0 needs surface_points")

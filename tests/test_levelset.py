@@ -19,6 +19,7 @@ from dlsr.levelset import (
     enclosed_volume,
     gradient,
     heaviside,
+    overlap_term,
     region_term,
     sample_grid,
     surface_area,
@@ -167,6 +168,7 @@ def test_gradcheck_of_every_term_in_float64() -> None:
         "eikonal": lambda p: eikonal_term(p, grid),
         "region": lambda p: region_term(p, occupancy, band),
         "region, logistic": lambda p: region_term(p, occupancy, band, "logistic"),
+        "overlap": lambda p: overlap_term(p, occupancy, band),
         "surface points": lambda p: surface_point_term(p, points, grid),
         "dls": lambda p: compute_loss(ObjectiveConfig(), p, truth, grid, points).loss,
         "dls-paper": lambda p: compute_loss(ObjectiveConfig(name="dls-paper"), p, truth, grid).loss,
@@ -291,3 +293,34 @@ def test_thickening_puts_parts_thinner_than_a_voxel_into_the_supervision() -> No
         ObjectiveConfig(thicken_voxels=-0.5)
     with pytest.raises(ConfigError, match="thicken_voxels"):
         ObjectiveConfig(thicken_voxels=10)
+
+
+def test_overlap_term_weighs_a_thin_object_as_much_as_a_fat_one() -> None:
+    """Losing the same share of a thin plate and of a sphere: the per-voxel region term barely notices the plate,
+    the overlap term (1 - soft IoU) charges both about the same."""
+    grid = Grid(32)
+    band = 2.0 * grid.spacing
+    shapes = {"plate": thin_plate(grid, 1.8 * grid.spacing), "sphere": sphere(grid)}  # plate: 4 samples thick
+    region, overlap = {}, {}
+    for name, truth in shapes.items():
+        occupancy = (truth < 0).double()
+        confident = truth * 50.0  # the right sign everywhere, far beyond the band
+        assert float(overlap_term(confident, occupancy, band)[0]) < 0.02, name  # samples on the surface: 0.5
+        assert float(overlap_term(-confident, occupancy, band)[0]) > 0.99, name
+        # Half of the shape predicted outside: every inside voxel with x < 0 flips.
+        x = torch.as_tensor(grid.points(), dtype=torch.float64)[None, ..., 0]
+        if name == "plate":  # the plate is normal to x; cut it along y instead
+            x = torch.as_tensor(grid.points(), dtype=torch.float64)[None, ..., 1]
+        halved = torch.where((occupancy > 0) & (x < 0), -confident, confident)
+        region[name] = float(region_term(halved, occupancy, band)[0] - region_term(confident, occupancy, band)[0])
+        overlap[name] = float(overlap_term(halved, occupancy, band)[0])
+    assert overlap["plate"] == pytest.approx(overlap["sphere"], abs=0.1)
+    assert overlap["sphere"] == pytest.approx(0.5, abs=0.1)
+    assert region["plate"] < 0.5 * region["sphere"]  # the per-voxel mean: a thin object's loss is small
+    # It enters the dls loss only when weighted, and the config checks its weight.
+    truth, points = sphere(grid), sphere_surface_points(200)
+    assert "overlap" not in compute_loss(ObjectiveConfig(), truth, truth, grid, points).terms
+    weighted = compute_loss(ObjectiveConfig(overlap_weight=1.0), truth + 0.05, truth, grid, points).terms
+    assert weighted["overlap"] > 0.1
+    with pytest.raises(ConfigError, match="overlap_weight"):
+        ObjectiveConfig(overlap_weight=-1)
