@@ -25,7 +25,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -33,6 +33,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dlsr.models import MODELS, SdfNet, build_model, count_parameters
+from dlsr.workers import torch_threads
 
 LATENCY_BATCH = 1
 LATENCY_CALLS = 3  # per round; the fastest one counts, as single calls are the most exposed to noise
@@ -92,17 +93,6 @@ class Runner:
         loss.backward()
         self.optimizer.step()
         return time.perf_counter() - start
-
-
-@contextlib.contextmanager
-def fixed_threads(threads: int) -> Iterator[None]:
-    """Run with `threads` intra-op threads, restoring the previous setting afterwards."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def architecture(arch: str) -> Callable[[], SdfNet]:
@@ -179,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{torch.backends.cpu.get_cpu_capability()}, repeats {args.repeats}, "
         f"load average before {os.getloadavg()[0]:.2f}"
     )
-    with fixed_threads(args.threads):
+    with torch_threads(args.threads):
         models = {arch: architecture(arch) for arch in args.arch}
         models.update({path.stem: trained(path) for path in args.weights})
         rows = measure(models, args.repeats, args.bf16, args.channels_last)

@@ -69,6 +69,19 @@ def one_thread_per_child() -> Iterator[None]:
                 os.environ[name] = value
 
 
+@contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run the block with `threads` torch intra-op threads; the previous setting comes back after, even on error."""
+    import torch  # here, not at the top: `import dlsr.workers` stays free of torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 PARENT_POLL_SECONDS = 0.5
 """How often a worker checks that its parent is alive (it exits within this time of the parent's death)."""
 

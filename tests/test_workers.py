@@ -7,7 +7,14 @@ import os
 
 import pytest
 
-from dlsr.workers import MIN_TASKS_PER_WORKER, THREAD_VARIABLES, auto_workers, map_in_workers, one_thread_per_child
+from dlsr.workers import (
+    MIN_TASKS_PER_WORKER,
+    THREAD_VARIABLES,
+    auto_workers,
+    map_in_workers,
+    one_thread_per_child,
+    torch_threads,
+)
 
 
 def child_settings() -> dict[str, str | None]:
@@ -50,3 +57,16 @@ def test_map_in_workers_runs_in_this_process_for_one_worker() -> None:
     assert [pid for _, pid in map_in_workers(lambda i: (i, os.getpid()), range(3), 1, ordered=True)] == [
         os.getpid()
     ] * 3
+
+
+def test_torch_threads_restores_the_setting_even_on_error() -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    wanted = 1 if before != 1 else 2
+    with torch_threads(wanted):
+        assert torch.get_num_threads() == wanted
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError, match="inside"), torch_threads(wanted):
+        raise RuntimeError("inside")
+    assert torch.get_num_threads() == before

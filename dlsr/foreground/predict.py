@@ -20,6 +20,7 @@ from PIL import Image
 
 from dlsr.errors import MissingDependencyError
 from dlsr.segment import GRABCUT_SIDE, grabcut_mask, keep_main_parts
+from dlsr.workers import torch_threads
 
 SEGMENTER_ENV = "DLSR_SEGMENTER_WEIGHTS"
 """An environment variable naming another segmenter weights file (tests, experiments)."""
@@ -92,16 +93,11 @@ def foreground_probability(
     pixels = torch.from_numpy(np.asarray(small, dtype=np.float32) / 255.0).permute(2, 0, 1)[None]
     # One thread: the network is small, and on 2 busy cores torch's second (OpenMP) thread kept spinning into the
     # GrabCut that follows; file -> network input on a 1-MP photo took 0.66 s with two threads, 0.26 s with one.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.inference_mode():
-            logits = model(pixels)
-            # Upsampling the logits, not the thresholded mask, puts the edge between network pixels.
-            logits = F.interpolate(logits, size=(out_height, out_width), mode="bilinear", align_corners=False)
-            return logits[0, 0].sigmoid().numpy()
-    finally:
-        torch.set_num_threads(threads)
+    with torch_threads(1), torch.inference_mode():
+        logits = model(pixels)
+        # Upsampling the logits, not the thresholded mask, puts the edge between network pixels.
+        logits = F.interpolate(logits, size=(out_height, out_width), mode="bilinear", align_corners=False)
+        return logits[0, 0].sigmoid().numpy()
 
 
 def learned_mask(
