@@ -235,11 +235,12 @@ def test_losses_do_not_depend_on_batch_size() -> None:
     truth = sphere(grid).float()
     phi = truth + 0.03
     points = sphere_surface_points(200).float()
-    for name in ("dls", "voxel", "sdf-l2"):
-        one = float(compute_loss(ObjectiveConfig(name=name), phi, truth, grid, points).loss)
+    objectives = [ObjectiveConfig(name=name) for name in ("dls", "voxel", "sdf-l2")]
+    for objective in [*objectives, ObjectiveConfig(overlap_weight=1.0)]:
+        one = float(compute_loss(objective, phi, truth, grid, points).loss)
         batch = (phi.repeat(4, 1, 1, 1), truth.repeat(4, 1, 1, 1), grid, points.repeat(4, 1, 1))
-        four = float(compute_loss(ObjectiveConfig(name=name), *batch).loss)
-        assert four == pytest.approx(one, rel=1e-5), name
+        four = float(compute_loss(objective, *batch).loss)
+        assert four == pytest.approx(one, rel=1e-5), objective
 
 
 def test_objective_config_is_strict() -> None:
