@@ -239,6 +239,9 @@ def test_datasets_with_different_view_counts_pool_on_the_fewest(tiny_dataset: Pa
     assert pooled_views([four, two]) == [[0, 2], None]
     train([four, two], tmp_path / "four-two", run_config_from_dict(tiny_values(epochs=1)))
     assert read_metrics(tmp_path / "four-two")[0]["steps"] == 6  # 2 x 6 objects x 2 views / batch 4
+    # A folder given twice counts twice: the way to weight a dataset up (Pix3D's real shapes, say).
+    train([single, single], tmp_path / "twice", run_config_from_dict(tiny_values(epochs=1)))
+    assert read_metrics(tmp_path / "twice")[0]["steps"] == 3  # 2 x 6 objects x 1 view / batch 4 (once: 1 step)
 
 
 def test_a_run_on_a_finer_grid_grows_from_coarser_weights(tiny_dataset: Path, tmp_path: Path) -> None:
