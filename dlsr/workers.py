@@ -1,5 +1,6 @@
-"""Worker processes for batch jobs (`dlsr data synth`, `dlsr eval`, training's image cache): spawned, one numeric
-thread each; `map_in_workers` is the one way the package runs a function over many items."""
+"""Worker processes and thread counts: batch jobs (`dlsr data synth`, `dlsr eval`, training's image cache) run in
+spawned workers, one numeric thread each, and `map_in_workers` is the one way the package runs a function over many
+items; `torch_threads` is the one way a block runs with another torch thread count."""
 
 from __future__ import annotations
 
