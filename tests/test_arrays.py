@@ -82,3 +82,22 @@ def test_a_full_disk_while_caching_is_a_one_line_error(
     with pytest.raises(DatasetError, match=r"No space left on device.*free disk space"):
         load_split_arrays(tiny_dataset, "val", grid=Grid(8), preprocess=PreprocessConfig(32), cache_dir=cache)
     assert [p.name for p in cache.iterdir()] == []  # no temporary file left behind
+
+
+def test_pooling_needs_as_many_views_per_object(tiny_dataset: Path, tmp_path: Path) -> None:
+    """`concatenate_splits` pools parts with equal view counts (renumbering differing indices as slots) and refuses
+    parts with different counts in one line naming both folders (`dlsr train` picks equal counts first)."""
+    from dlsr.image import PreprocessConfig
+    from dlsr.train.arrays import concatenate_splits
+
+    def load(views: list[int]) -> Any:
+        return load_split_arrays(
+            tiny_dataset, "val", grid=Grid(8), preprocess=PreprocessConfig(image_size=32), views=views,
+            cache_dir=tmp_path / "cache",
+        )  # fmt: skip
+
+    pooled = concatenate_splits([load([1, 2]), load([0, 1])])  # different indices: slots 0, 1
+    assert pooled.views == (0, 1) and len(pooled.records) == 4 and pooled.sdf.shape[0] == 4
+    assert concatenate_splits([load([1, 2]), load([1, 2])]).views == (1, 2)  # same indices: kept
+    with pytest.raises(DatasetError, match=r"same number of views \(.*: 2, .*: 1\); remake one"):
+        concatenate_splits([load([0, 1]), load([2])])
