@@ -106,8 +106,18 @@ def architecture(arch: str) -> Callable[[], SdfNet]:
 
 
 def trained(weights: Path) -> Callable[[], SdfNet]:
-    """The network stored in `weights`, its config and tensors as the file gives them."""
+    """The network stored in `weights`, its config and tensors as the file gives them.
+
+    The file is read once here, so a missing or damaged one ends the script with dlsr's one-line message before
+    any timing starts.
+    """
     from dlsr.checkpoint import load_weights
+    from dlsr.errors import DlsrError
+
+    try:
+        load_weights(weights)
+    except DlsrError as exc:
+        sys.exit(f"error: {exc}")
 
     def build() -> SdfNet:
         model, _ = load_weights(weights)

@@ -310,19 +310,17 @@ def read_training_state(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def _load_state(
-    path: str | os.PathLike[str], state_format: str, what: str, *, missing: str | None, damaged: str
+    path: str | os.PathLike[str], state_format: str, what: str, *, missing: str, damaged: str
 ) -> dict[str, Any]:
     """`torch.load(weights_only=True)` of a dlsr state of `state_format`, every failure one WeightsError line.
 
-    `missing` is the fix named when the file does not exist (None: reported as unreadable, like damage).
+    `missing` is the fix named when the file does not exist, `damaged` the one when it cannot be read.
     """
     import torch
 
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        if missing is None:
-            raise WeightsError(f"{path}: not a readable {what} (no such file); {damaged}") from None
         raise WeightsError(f"{path}: no such {what}; {missing}") from None
     except Exception as exc:  # torch raises many types for a damaged file
         # Some failures carry no message (a zero-byte file is an EOFError with none): name the type instead.
@@ -417,7 +415,11 @@ def read_segmenter_state(path: str | os.PathLike[str]) -> dict[str, Any]:
         WeightsError: unreadable, or not a segmenter state.
     """
     return _load_state(
-        path, SEGMENTER_STATE_FORMAT, "segmenter state", missing=None, damaged="delete it to start afresh"
+        path,
+        SEGMENTER_STATE_FORMAT,
+        "segmenter state",
+        missing="the run resumes only from its own state.pt; run `dlsr train segmenter` without it to start afresh",
+        damaged="delete it to start afresh",
     )
 
 
