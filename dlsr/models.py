@@ -513,46 +513,78 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def growth_refusal(source: Any, target: Any) -> str | None:
-    """Why a `dlsr-lite` model with config `source` cannot start one with config `target` on a finer grid.
+    """Why a `dlsr-lite` model with config `source` cannot start one with config `target` by growing it.
 
-    Growing keeps every tensor but the template: same encoder and bridge, the source's decoder stages as the
-    target's first stages (same widths and convolutions), the same coarse grid side R/2**len(decoder_channels),
-    so `to_grid` keeps its shape, and the head's width unchanged. The target then has one or more new stages
-    that double the grid; only they start untrained.
+    Growing adds capacity to a trained model in either or both of two ways:
+    - **a finer grid:** new decoder stages after the source's, each doubling the grid. The source's stages become
+      the target's first stages, the coarse grid side R/2**len(decoder_channels) stays the same (so `to_grid`
+      keeps its layout), and the learned template is resampled. Only the new stages start untrained.
+    - **wider stages:** each of the source's decoder stages may be wider in the target (the same number of
+      convolutions). The added channels start untrained and reach the old ones, and the head, only through
+      zero weights, so before any training the target computes exactly the source's function (the zero-padded
+      variant of Net2Net's widening, Chen et al., ICLR 2016); training then puts them to use.
+    The encoder and bridge settings must be the same.
 
     Returns:
         None when `grow_state_dict` applies; otherwise a short reason naming the setting that differs.
     """
     if not isinstance(source, LiteConfig) or not isinstance(target, LiteConfig):
-        return "only dlsr-lite models can be grown to a finer grid"
+        return "only dlsr-lite models can be grown"
     for name in ("image_size", "stem_channels", "encoder_channels", "latent_dim", "template_radius", "bound"):
         if getattr(source, name) != getattr(target, name):
             return f"{name} differs ({getattr(source, name)} vs {getattr(target, name)})"
     stages = len(source.decoder_channels)
-    if target.resolution <= source.resolution or len(target.decoder_channels) <= stages:
-        return "the new model needs a finer grid and more decoder stages than the old one"
-    if (
-        target.decoder_channels[:stages] != source.decoder_channels
-        or target.decoder_convs[:stages] != source.decoder_convs
-    ):
-        return "the new decoder must begin with the old decoder's stages (decoder_channels, decoder_convs)"
-    if target.decoder_channels[-1] != source.decoder_channels[-1]:
-        return "the last decoder width (the head's input) must stay the same"
+    if target.resolution < source.resolution or len(target.decoder_channels) < stages:
+        return "the new model needs at least the old grid and decoder stages"
+    if target.decoder_convs[:stages] != source.decoder_convs:
+        return "the new decoder must begin with the old decoder's stages (the same decoder_convs)"
+    if any(new < old for new, old in zip(target.decoder_channels, source.decoder_channels, strict=False)):
+        return "the new decoder's first stages must be at least as wide as the old ones (decoder_channels)"
+    if target.decoder_channels[-1] < source.decoder_channels[-1]:
+        return "the last decoder width (the head's input) must not shrink"
     if source.resolution // 2**stages != target.resolution // 2 ** len(target.decoder_channels):
         return "the coarse grid side resolution / 2**len(decoder_channels) must stay the same"
+    if target.resolution == source.resolution and target.decoder_channels == source.decoder_channels:
+        return "nothing to grow: the new model needs a finer grid or wider decoder stages"
     return None
 
 
-def grow_state_dict(source: SdfNet, target: SdfNet) -> tuple[dict[str, torch.Tensor], list[str]]:
-    """Weights for `target` (a finer-grid `dlsr-lite`) from a trained `source`, see `growth_refusal`.
+def _widened(old: torch.Tensor, fresh: torch.Tensor, groups: int) -> torch.Tensor:
+    """`fresh` (the target's initial tensor) with `old` embedded so the added channels cannot change old outputs.
 
-    Every tensor with the same name and shape is copied: the encoder, the bridge, the old decoder stages and
-    the per-voxel head (it now reads the new last stage, whose width is the same). The learned template is
-    resampled (tricubic, `dlsr.sdf.resample_sdf`) onto the finer grid, so the mean shape is kept. The new stages
-    keep `target`'s fresh initialisation; fine-tuning has to teach them, and the head adapts to them.
+    Dimension 0 holds `groups` blocks of output channels (a block per 2x2x2 sub-voxel in `_Up3d.expand`, per
+    coarse voxel in `to_grid`, else one block); dimension 1, when present, holds the input channels. Old output
+    channels get their old weights on old inputs and zero on added inputs; added output channels stay fresh.
+
+    Args:
+        old: (groups * C_out, [C_in, ...]) source tensor.
+        fresh: (groups * C_out', [C_in', ...]) target tensor, C_out' >= C_out and C_in' >= C_in.
 
     Returns:
-        (state dict for `target`, names of the tensors left at their fresh initialisation).
+        A new tensor shaped like `fresh`.
+    """
+    out_old, out_new = old.shape[0] // groups, fresh.shape[0] // groups
+    source = old.reshape(groups, out_old, *old.shape[1:]).to(fresh.dtype)
+    result = fresh.detach().clone().reshape(groups, out_new, *fresh.shape[1:])
+    if old.dim() == 1:
+        result[:, :out_old] = source
+    else:
+        inputs = old.shape[1]
+        result[:, :out_old, inputs:] = 0
+        result[:, :out_old, :inputs] = source
+    return result.reshape(fresh.shape)
+
+
+def grow_state_dict(source: SdfNet, target: SdfNet) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """Weights for `target` (a `dlsr-lite` on a finer grid, with wider decoder stages, or both) from `source`.
+
+    See `growth_refusal` for what may change. Every tensor with the same name and shape is copied (the encoder,
+    the bridge, unchanged decoder stages); a wider one gets the old tensor embedded by `_widened`; the learned
+    template is resampled (tricubic, `dlsr.sdf.resample_sdf`) onto a finer grid, so the mean shape is kept. New
+    stages keep `target`'s fresh initialisation; the head is kept, and adapts to them in fine-tuning.
+
+    Returns:
+        (state dict for `target`, names of the tensors left wholly at their fresh initialisation).
 
     Raises:
         ConfigError: the configs do not allow growing (the message gives the reason).
@@ -561,16 +593,23 @@ def grow_state_dict(source: SdfNet, target: SdfNet) -> tuple[dict[str, torch.Ten
 
     reason = growth_refusal(source.config, target.config)
     if reason is not None:
-        raise ConfigError(f"cannot grow a {source.arch} model to this grid: {reason}")
+        raise ConfigError(f"cannot grow a {source.arch} model to this one: {reason}")
     old = source.state_dict()
     state = dict(target.state_dict())
+    coarse_voxels = (target.config.resolution // 2 ** len(target.config.decoder_channels)) ** 3
     fresh = []
     for name, tensor in state.items():
-        if name == "template":
-            resampled = resample_sdf(old["template"].float().numpy(), target.config.resolution)
-            state[name] = torch.from_numpy(resampled).to(tensor.dtype)
-        elif name in old and old[name].shape == tensor.shape:
+        if name not in old:
+            fresh.append(name)
+        elif name == "template":
+            if old[name].shape != tensor.shape:
+                resampled = resample_sdf(old["template"].float().numpy(), target.config.resolution)
+                state[name] = torch.from_numpy(resampled).to(tensor.dtype)
+            else:
+                state[name] = old[name].to(tensor.dtype).clone()
+        elif old[name].shape == tensor.shape:
             state[name] = old[name].to(tensor.dtype).clone()
         else:
-            fresh.append(name)
+            groups = coarse_voxels if name.startswith("to_grid.") else 8 if name.endswith("expand.weight") else 1
+            state[name] = _widened(old[name], tensor, groups)
     return state, fresh

@@ -279,13 +279,70 @@ def test_growing_keeps_every_trained_tensor_and_resamples_the_template() -> None
     assert fine(random_images(2, 32)).shape == (2, 32, 32, 32)
 
 
+def trained_like(model: torch.nn.Module, seed: int) -> torch.nn.Module:
+    """`model` with random BatchNorm statistics and affine parameters, as a trained model has, in eval mode."""
+    generator = torch.Generator().manual_seed(seed)
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            shape = module.running_mean.shape  # type: ignore[union-attr]
+            module.running_mean.copy_(0.3 * torch.randn(shape, generator=generator))  # type: ignore[union-attr]
+            module.running_var.copy_(0.5 + torch.rand(shape, generator=generator))  # type: ignore[union-attr]
+            module.weight.data.copy_(1 + 0.2 * torch.randn(shape, generator=generator))
+            module.bias.data.copy_(0.2 * torch.randn(shape, generator=generator))
+    return model.eval()
+
+
+@pytest.mark.parametrize(
+    "decoder_channels",
+    [(8, 8, 6), (12, 8, 4), (8, 12, 8), (16, 16, 16)],
+    ids=["last", "first", "middle-and-head", "all"],
+)
+def test_widening_a_decoder_keeps_the_trained_function_exactly(decoder_channels: tuple[int, ...]) -> None:
+    """Added channels reach old ones only through zero weights: the wider model predicts what the narrow one did,
+    and it can still learn (the added channels' weights get gradients once the first step moves the zeros)."""
+    narrow = trained_like(seeded_model("dlsr-lite", TINY, seed=1), seed=3)
+    wide_config = dataclasses.replace(TINY, decoder_channels=decoder_channels)
+    wide = seeded_model("dlsr-lite", wide_config, seed=2)
+    assert growth_refusal(TINY, wide_config) is None
+    state, fresh = grow_state_dict(narrow, wide)
+    assert fresh == []  # every tensor has a trained counterpart, some wider
+    wide.load_state_dict(state)
+    wide.eval()
+    images = random_images(3, 32, seed=4)
+    with torch.no_grad():
+        assert torch.allclose(wide(images), narrow(images), atol=1e-5)
+    # A control that fails without the zeros: the fresh weights alone change the prediction.
+    assert not torch.allclose(seeded_model("dlsr-lite", wide_config, seed=2).eval()(images), narrow(images))
+    wide.train()
+    wide(images).square().mean().backward()
+    if decoder_channels[-1] > TINY.decoder_channels[-1]:  # the head reads the added channels through zeros
+        assert wide.head.weight.grad is not None
+        assert wide.head.weight.grad[:, TINY.decoder_channels[-1] :].abs().sum() > 0
+
+
+def test_growing_and_widening_combine() -> None:
+    """A finer grid and wider old stages at once: old tensors embedded, only the new stage fresh."""
+    target = dataclasses.replace(TINY_FINER, decoder_channels=(8, 12, 8, 4))
+    narrow, wide = seeded_model("dlsr-lite", TINY, seed=1), seeded_model("dlsr-lite", target, seed=2)
+    state, fresh = grow_state_dict(narrow, wide)
+    wide.load_state_dict(state)
+    assert fresh and all(name.startswith("decoder.3.") for name in fresh)
+    old = narrow.state_dict()["decoder.2.0.expand.weight"]  # (8 * 4, 8): 8 sub-voxel blocks of 4 channels
+    new = wide.state_dict()["decoder.2.0.expand.weight"]  # (8 * 8, 12)
+    assert torch.equal(new.reshape(8, 8, 12)[:, :4, :8], old.reshape(8, 4, 8))
+    assert not new.reshape(8, 8, 12)[:, :4, 8:].any()  # old outputs ignore the added inputs
+    assert wide.eval()(random_images(2, 32)).shape == (2, 32, 32, 32)
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
         ({"latent_dim": 32}, "latent_dim differs"),
-        ({"resolution": 16, "decoder_channels": (8, 8, 4), "decoder_convs": (1, 1, 1)}, "finer grid"),
-        ({"decoder_channels": (8, 16, 4, 4)}, "begin with the old decoder's stages"),
-        ({"decoder_channels": (8, 8, 4, 8)}, "last decoder width"),
+        ({"resolution": 8, "decoder_channels": (8, 8), "decoder_convs": (1, 1)}, "at least the old grid"),
+        ({"resolution": 16, "decoder_channels": (8, 8, 4), "decoder_convs": (1, 1, 1)}, "nothing to grow"),
+        ({"decoder_channels": (8, 4, 4, 4)}, "at least as wide"),
+        ({"decoder_convs": (1, 0, 1, 1)}, "the same decoder_convs"),
+        ({"decoder_channels": (8, 8, 4, 2)}, "must not shrink"),
         ({"resolution": 64}, "coarse grid side"),
     ],
 )

@@ -259,3 +259,23 @@ def test_a_run_on_a_finer_grid_grows_from_coarser_weights(tiny_dataset: Path, tm
     for key, tensor in load_weights(coarse)[0].named_parameters():
         if key != "template":
             assert torch.allclose(trained[key], tensor, atol=1e-6), key
+
+
+def test_a_run_with_wider_decoder_stages_starts_from_narrower_weights(tiny_dataset: Path, tmp_path: Path) -> None:
+    """--init with a model whose decoder is narrower: its weights sit inside the wider tensors, added inputs zero."""
+    narrow = export_weights(
+        train(tiny_dataset, tmp_path / "narrow", run_config_from_dict(tiny_values(epochs=1))).out,
+        tmp_path / "narrow.safetensors",
+        half=False,
+    )
+    old = dict(load_weights(narrow)[0].named_parameters())
+    values = tiny_values(epochs=1, init=str(narrow), lr=1e-12, warmup_steps=0)
+    widths = [2 * width for width in values["model"]["decoder_channels"]]
+    values["model"] = {**values["model"], "decoder_channels": widths}
+    train(tiny_dataset, tmp_path / "wide", run_config_from_dict(values))
+    trained = read_training_state(tmp_path / "wide" / "last.pt")["model"]
+    last = widths[-1] // 2
+    assert trained["head.weight"].shape == (9, widths[-1])
+    assert torch.allclose(trained["head.weight"][:, :last], old["head.weight"], atol=1e-6)
+    assert trained["head.weight"][:, last:].abs().max() < 1e-6  # lr 1e-12: the zeros barely move
+    assert torch.allclose(trained["encoder.0.conv1.weight"], old["encoder.0.conv1.weight"], atol=1e-6)

@@ -445,9 +445,9 @@ def _present(categories: Sequence[str], folder: Path) -> tuple[str, ...]:
 def initial_weights(source: str, model: torch.nn.Module) -> dict[str, torch.Tensor]:
     """The tensors to start `model` from: a weights file (`dlsr.checkpoint`) or a run folder's best.pt.
 
-    A source with the same architecture and [model] settings gives all its tensors. A `dlsr-lite` source on a
-    coarser grid whose decoder the run's model extends by new stages is grown (`dlsr.models.grow_state_dict`):
-    everything but the new stages is kept, the template resampled.
+    A source with the same architecture and [model] settings gives all its tensors. A `dlsr-lite` source that the
+    run's model extends, by new decoder stages on a finer grid or by wider decoder stages, is grown
+    (`dlsr.models.grow_state_dict`): everything it learned is kept, new stages and added channels start fresh.
 
     Raises:
         ConfigError: the source describes another architecture, or settings it cannot be grown from.
@@ -468,7 +468,7 @@ def initial_weights(source: str, model: torch.nn.Module) -> dict[str, torch.Tens
     raise ConfigError(
         f"train.init {source}: holds a {loaded.arch} model with other settings than this run's {model.arch}; "
         "start from weights of the same architecture and [model] settings (or a dlsr-lite model whose decoder "
-        "this run's extends to a finer grid)"
+        "this run's extends to a finer grid or widens)"
     )
 
 
