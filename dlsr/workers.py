@@ -149,12 +149,18 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
 def _stop(pool: ProcessPoolExecutor) -> None:
     """Terminate the workers now and drop the queued tasks (no waiting on a worker that may never answer)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())  # Python 3.14 has terminate_workers()
+    manager = getattr(pool, "_executor_manager_thread", None)
     for process in processes:
         if process.is_alive():
             process.terminate()
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.join(timeout=2)
+    # The pool's manager thread closes its wake-up pipe as it ends. Before CPython fixed gh-125451 the exit hook
+    # of concurrent.futures could write to that pipe while it closed, printing an "Exception ignored ... Bad file
+    # descriptor" traceback after our one-line "interrupted"; with the workers gone the thread ends at once.
+    if manager is not None and manager.is_alive():
+        manager.join(timeout=2)
 
 
 IN_FLIGHT_PER_WORKER = 4

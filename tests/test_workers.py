@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 
 import pytest
 
@@ -14,6 +15,7 @@ from dlsr.workers import (
     map_in_workers,
     one_thread_per_child,
     torch_threads,
+    worker_pool,
 )
 
 
@@ -51,6 +53,20 @@ def test_map_in_workers_runs_every_item_in_one_thread_children(ordered: bool, mo
     assert squares == [i * i for i in range(20)] if ordered else sorted(squares) == [i * i for i in range(20)]
     assert all(settings == dict.fromkeys(THREAD_VARIABLES, "1") for _, settings in results)
     assert os.environ["OMP_NUM_THREADS"] == "7"
+
+
+def test_an_interrupted_pool_is_wholly_stopped_when_the_block_is_left() -> None:
+    """Workers and the pool's manager thread are gone as the interrupt leaves `worker_pool`: nothing of the pool
+    is left for Python's exit hooks, which on some versions print a traceback after our one-line message when
+    they meet a manager thread still closing its pipe."""
+    with pytest.raises(KeyboardInterrupt), worker_pool(2) as pool:
+        futures = [pool.submit(time.sleep, 30) for _ in range(4)]
+        futures[0].running() or time.sleep(0.5)
+        processes = list(pool._processes.values())  # type: ignore[attr-defined]
+        manager = pool._executor_manager_thread  # type: ignore[attr-defined]
+        raise KeyboardInterrupt
+    assert processes and not any(process.is_alive() for process in processes)
+    assert manager is not None and not manager.is_alive()
 
 
 def test_map_in_workers_runs_in_this_process_for_one_worker() -> None:
