@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import os
 import statistics
 import sys
@@ -106,24 +107,19 @@ def architecture(arch: str) -> Callable[[], SdfNet]:
 
 
 def trained(weights: Path) -> Callable[[], SdfNet]:
-    """The network stored in `weights`, its config and tensors as the file gives them.
+    """The network stored in `weights`, its config and tensors as the file gives them (a fresh copy per call).
 
-    The file is read once here, so a missing or damaged one ends the script with dlsr's one-line message before
+    The file is read once, here, so a missing or damaged one ends the script with dlsr's one-line message before
     any timing starts.
     """
     from dlsr.checkpoint import load_weights
     from dlsr.errors import DlsrError
 
     try:
-        load_weights(weights)
+        model, _ = load_weights(weights)
     except DlsrError as exc:
         sys.exit(f"error: {exc}")
-
-    def build() -> SdfNet:
-        model, _ = load_weights(weights)
-        return model  # type: ignore[return-value]
-
-    return build
+    return lambda: copy.deepcopy(model)  # type: ignore[return-value]
 
 
 def measure(

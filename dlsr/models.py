@@ -601,12 +601,9 @@ def grow_state_dict(source: SdfNet, target: SdfNet) -> tuple[dict[str, torch.Ten
     for name, tensor in state.items():
         if name not in old:
             fresh.append(name)
-        elif name == "template":
-            if old[name].shape != tensor.shape:
-                resampled = resample_sdf(old["template"].float().numpy(), target.config.resolution)
-                state[name] = torch.from_numpy(resampled).to(tensor.dtype)
-            else:
-                state[name] = old[name].to(tensor.dtype).clone()
+        elif name == "template" and old[name].shape != tensor.shape:  # a finer grid
+            resampled = resample_sdf(old["template"].float().numpy(), target.config.resolution)
+            state[name] = torch.from_numpy(resampled).to(tensor.dtype)
         elif old[name].shape == tensor.shape:
             state[name] = old[name].to(tensor.dtype).clone()
         else:

@@ -60,8 +60,8 @@ def test_an_interrupted_pool_is_wholly_stopped_when_the_block_is_left() -> None:
     is left for Python's exit hooks, which on some versions print a traceback after our one-line message when
     they meet a manager thread still closing its pipe."""
     with pytest.raises(KeyboardInterrupt), worker_pool(2) as pool:
-        futures = [pool.submit(time.sleep, 30) for _ in range(4)]
-        futures[0].running() or time.sleep(0.5)
+        for _ in range(4):
+            pool.submit(time.sleep, 30)  # the pool starts its workers and manager thread on the first submit
         processes = list(pool._processes.values())  # type: ignore[attr-defined]
         manager = pool._executor_manager_thread  # type: ignore[attr-defined]
         raise KeyboardInterrupt
